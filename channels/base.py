@@ -1,0 +1,193 @@
+"""The contract every channel adapter implements, and the value types that cross it.
+
+Adapters know nothing of the database or the queue: they take plain values, talk to their
+platform over HTTP and either return a value or raise one of the typed errors below. The
+pipeline decides what an error means for the publication (retry, defer, refresh, fail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+
+class Platform(StrEnum):
+    APP = "app"
+    WECHAT = "wechat"
+    WEIBO = "weibo"
+
+
+class CorrectionStrategy(StrEnum):
+    """How a channel carries a new version of something it already shows."""
+
+    UPDATE_IN_PLACE = "update_in_place"
+    REPUBLISH = "republish"  # withdraw the old post, publish the new version
+    NOTICE = "notice"  # the platform cannot edit or delete: post a correction notice
+
+
+class CommentAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REPLY = "reply"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    correction: CorrectionStrategy
+    can_withdraw: bool
+    # True when the platform shows a comment only after we approve it (先审后发 is enforceable).
+    comments_premoderated: bool
+    # True when repeating a publish with the same key can never create a second post.
+    idempotent_publish: bool
+    # True when publish returns `submitted` and completion must be polled with check_status.
+    asynchronous_publish: bool = False
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """What an adapter needs to know about the account it talks for."""
+
+    account_id: int
+    platform: Platform
+    name: str
+    api_base_url: str
+    app_id: str | None = None
+    secret: str | None = None  # resolved from the account's env var; never stored in the DB
+    safe_domain: str | None = None
+    default_cover: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleContent:
+    """One version of a portal article, as the pipeline hands it to a channel to render."""
+
+    external_id: str
+    title: str
+    body_html: str
+    url: str
+    unit: str
+    published_at: datetime
+    version: int
+    doc_number: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    """An article as it will look on one channel, ready to send."""
+
+    title: str
+    body: str
+    summary: str
+    link: str
+    images: tuple[str, ...] = ()
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    remote_id: str
+    url: str | None = None
+    # `submitted`: the platform accepted the job but publishes asynchronously (poll check_status).
+    state: str = "published"
+    details: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiveContent:
+    remote_id: str
+    title: str
+    body: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteComment:
+    remote_id: str
+    remote_article_id: str
+    author: str
+    content: str
+    created_at: datetime
+    # Some platforms (WeChat) need more than one id to address a comment.
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    comments: list[RemoteComment]
+    cursor: str | None
+
+
+class ChannelError(Exception):
+    """A platform call did not do what was asked. `code`/`message` are the platform's own words."""
+
+    def __init__(self, message: str, *, code: str | int | None = None, platform: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = None if code is None else str(code)
+        self.platform = platform
+
+    def __str__(self) -> str:
+        prefix = f"[{self.platform} {self.code}] " if self.code is not None else ""
+        return f"{prefix}{self.message}"
+
+
+class TransientError(ChannelError):
+    """The call certainly did not take effect and may be repeated (5xx before commit, busy)."""
+
+
+class OutcomeUnknownError(ChannelError):
+    """The call may or may not have taken effect (timeout, dropped connection): read back first."""
+
+
+class AuthExpiredError(ChannelError):
+    """The credentials are expired or invalid: refresh them and try again."""
+
+
+class RateLimitedError(ChannelError):
+    """A quota is exhausted: try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class PermanentError(ChannelError):
+    """The platform refused for good (bad content, no permission). Retrying will not help."""
+
+
+class ChannelAdapter(Protocol):
+    """One account on one platform. Built per account by `channels.registry.build_adapter`."""
+
+    capabilities: Capabilities
+
+    def render(self, article: ArticleContent) -> RenderedPost: ...
+
+    async def publish(self, post: RenderedPost, key: str) -> PublishResult: ...
+
+    async def recover(self, post: RenderedPost, key: str) -> PublishResult | None:
+        """Find out whether an earlier, outcome-unknown publish with this key landed."""
+        ...
+
+    async def check_status(self, result: PublishResult) -> PublishResult:
+        """Follow an asynchronous publication; raises PermanentError when it failed."""
+        ...
+
+    async def update(self, remote_id: str, post: RenderedPost, key: str) -> PublishResult: ...
+
+    async def withdraw(self, remote_id: str) -> None: ...
+
+    async def fetch_live(self, remote_id: str) -> LiveContent | None: ...
+
+    async def list_comments(self, cursor: str | None) -> CommentPage: ...
+
+    async def moderate_comment(
+        self, comment: RemoteComment, action: CommentAction, text: str | None = None
+    ) -> None: ...
+
+    async def refresh_auth(self) -> None: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,46 @@
+"""All configuration, from environment variables (prefix SYNDICATOR_) or a `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SYNDICATOR_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./syndicator.db"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    ingest_secret: SecretStr = SecretStr("")
+    ingest_max_body_bytes: int = 2 * 1024 * 1024
+    signature_tolerance_seconds: int = 300
+
+    telegram_token: SecretStr = SecretStr("")
+    telegram_api_url: str = "https://api.telegram.org"
+    moderation_chat_id: int | None = None
+    officer_chat_id: int | None = None
+
+    # Extra routing: unit name -> names of further accounts every article of that unit goes to.
+    routing: dict[str, list[str]] = Field(default_factory=dict)
+
+    # Fan-out: transient failures are retried with exponential backoff and jitter, then dead-lettered.
+    publish_max_attempts: int = 6
+    retry_base_seconds: float = 2.0
+    retry_cap_seconds: float = 600.0
+    channel_timeout_seconds: float = 15.0
+    job_timeout_seconds: int = 120
+    worker_max_jobs: int = 50
+    # A publication untouched this long in pending/sending is re-enqueued by the reconciler.
+    stuck_after_seconds: int = 60
+    async_publish_poll_seconds: float = 5.0
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

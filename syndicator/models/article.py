@@ -1,0 +1,97 @@
+"""Portal articles, their versions, and each version's publication on each account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from syndicator.models.common import UTCDateTime, utcnow
+
+
+class ArticleState(StrEnum):
+    ACTIVE = "active"
+    WITHDRAWN = "withdrawn"
+
+
+class VersionStatus(StrEnum):
+    APPLIED = "applied"
+    STALE = "stale"  # arrived after a newer version: recorded, never applied
+
+
+class PublicationState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SUBMITTED = "submitted"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"
+
+
+class Article(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("source_portal", "external_id", name="uq_article_source"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_portal: str = Field(sa_type=String(200))
+    external_id: str = Field(sa_type=String(200))
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    title: str = Field(sa_type=String(500))
+    url: str = Field(sa_type=String(1000))
+    state: str = Field(default=ArticleState.ACTIVE, sa_type=String(20))
+    current_version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ArticleVersion(SQLModel, table=True):
+    __tablename__ = "article_version"
+    __table_args__ = (
+        UniqueConstraint("article_id", "content_hash", name="uq_version_content"),
+        UniqueConstraint("article_id", "number", name="uq_version_number"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    number: int
+    content_hash: str = Field(sa_type=String(64))
+    status: str = Field(default=VersionStatus.APPLIED, sa_type=String(20))
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    source_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Publication(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("article_id", "account_id", "version_id", name="uq_publication"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    version_id: int = Field(foreign_key="article_version.id")
+    account_id: int = Field(foreign_key="channel_account.id", index=True)
+    state: str = Field(default=PublicationState.PENDING, sa_type=String(20), index=True)
+    # Transient failures so far; quota deferrals do not count.
+    attempts: int = 0
+    # Bumped by a manual retry so the new job gets a fresh arq job id.
+    generation: int = 0
+    remote_id: str | None = Field(default=None, sa_type=String(200))
+    remote_url: str | None = Field(default=None, sa_type=String(1000))
+    remote_details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    error_code: str | None = Field(default=None, sa_type=String(100))
+    error_message: str | None = Field(default=None, sa_type=Text)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def key(self) -> str:
+        """The idempotency key sent to platforms: stable across retries of this publication."""
+        return f"syndicator-publication-{self.id}"
+
+    @property
+    def job_id(self) -> str:
+        return f"publish:{self.id}:{self.generation}"
