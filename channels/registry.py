@@ -16,7 +16,9 @@ _ADAPTERS = {
 }
 
 
-def build_adapter(account: AccountConfig, http: httpx.AsyncClient, redis: Redis | None = None) -> ChannelAdapter:
+def build_adapter(
+    account: AccountConfig, http: httpx.AsyncClient, redis: Redis | None = None
+) -> ChannelAdapter:
     module_name, class_name = _ADAPTERS[account.platform].split(":")
     adapter_class = getattr(import_module(module_name), class_name)
     return adapter_class(account=account, http=http, redis=redis)  # type: ignore[no-any-return]

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import jinja2
 
-TEMPLATES_DIR = Path(os.environ.get("SYNDICATOR_TEMPLATES_DIR", Path(__file__).resolve().parents[1] / "templates"))
+TEMPLATES_DIR = Path(
+    os.environ.get("SYNDICATOR_TEMPLATES_DIR", Path(__file__).resolve().parents[1] / "templates")
+)
 
 
 @lru_cache(maxsize=1)

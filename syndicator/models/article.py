@@ -91,7 +91,3 @@ class Publication(SQLModel, table=True):
     def key(self) -> str:
         """The idempotency key sent to platforms: stable across retries of this publication."""
         return f"syndicator-publication-{self.id}"
-
-    @property
-    def job_id(self) -> str:
-        return f"publish:{self.id}:{self.generation}"

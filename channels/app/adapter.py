@@ -1,0 +1,164 @@
+"""The unit's mobile app backend, over the protocol Syndicator defines (DESIGN.md, "The app channel").
+
+Pushes are signed like ingest and carry `Idempotency-Key`; the backend answers a repeated key
+with the original answer, so repeating a push is how an outcome-unknown one is read back.
+Comments are held until approved: the app is the one channel where 先审后发 is enforced by the
+platform itself.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+
+from channels.app.render import render_article
+from channels.base import (
+    AccountConfig,
+    ArticleContent,
+    Capabilities,
+    ChannelError,
+    CommentAction,
+    CommentPage,
+    CorrectionStrategy,
+    LiveContent,
+    PermanentError,
+    PublishResult,
+    RateLimitedError,
+    RemoteComment,
+    RenderedPost,
+    TransientError,
+)
+from channels.http import transport_error
+from syndicator.signing import signed_headers
+
+PLATFORM = "app"
+
+
+class AppAdapter:
+    capabilities = Capabilities(
+        correction=CorrectionStrategy.UPDATE_IN_PLACE,
+        can_withdraw=True,
+        comments_premoderated=True,
+        idempotent_publish=True,
+    )
+
+    def __init__(self, account: AccountConfig, http: httpx.AsyncClient, redis: Redis | None = None) -> None:
+        self.account = account
+        self.http = http
+
+    def render(self, article: ArticleContent) -> RenderedPost:
+        return render_article(article)
+
+    async def publish(self, post: RenderedPost, key: str) -> PublishResult:
+        data = await self._call("POST", "/v1/articles", _push_body(post), idempotency_key=key)
+        return PublishResult(remote_id=str(data["id"]), url=data.get("url"))
+
+    async def recover(self, post: RenderedPost, key: str) -> PublishResult | None:
+        # Publishing is idempotent by key: repeating the push returns the original answer.
+        return await self.publish(post, key)
+
+    async def check_status(self, result: PublishResult) -> PublishResult:
+        return result
+
+    async def update(self, remote_id: str, post: RenderedPost, key: str) -> PublishResult:
+        data = await self._call("PUT", f"/v1/articles/{remote_id}", _push_body(post), idempotency_key=key)
+        return PublishResult(remote_id=str(data.get("id", remote_id)), url=data.get("url"))
+
+    async def withdraw(self, remote_id: str) -> None:
+        await self._call("DELETE", f"/v1/articles/{remote_id}", missing_ok=True)
+
+    async def fetch_live(self, remote_id: str) -> LiveContent | None:
+        data = await self._call("GET", f"/v1/articles/{remote_id}", missing_ok=True)
+        if not data or data.get("status") == "deleted":
+            return None
+        return LiveContent(
+            remote_id=remote_id, title=data["title"], body=data["body_html"], url=data.get("url")
+        )
+
+    async def list_comments(self, cursor: str | None) -> CommentPage:
+        data = await self._call("GET", "/v1/comments", params={"since": cursor or "0"})
+        comments = [
+            RemoteComment(
+                remote_id=str(item["id"]),
+                remote_article_id=str(item["article_id"]),
+                author=item["author"],
+                content=item["content"],
+                created_at=datetime.fromisoformat(item["created_at"]),
+            )
+            for item in data.get("comments", [])
+        ]
+        return CommentPage(comments=comments, cursor=data.get("next_cursor", cursor))
+
+    async def moderate_comment(
+        self, comment: RemoteComment, action: CommentAction, text: str | None = None
+    ) -> None:
+        body = {"content": text} if action == CommentAction.REPLY else {}
+        await self._call("POST", f"/v1/comments/{comment.remote_id}/{action.value}", body)
+
+    async def refresh_auth(self) -> None:
+        """The app channel signs every request with a static secret: there is nothing to refresh."""
+
+    async def aclose(self) -> None:
+        """The HTTP client is shared and owned by the worker."""
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        *,
+        params: dict[str, str] | None = None,
+        idempotency_key: str | None = None,
+        missing_ok: bool = False,
+    ) -> dict[str, Any]:
+        raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", **signed_headers(self.account.secret or "", raw)}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            response = await self.http.request(
+                method, self.account.api_base_url + path, content=raw, headers=headers, params=params
+            )
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, PLATFORM) from exc
+        if response.status_code == 404 and missing_ok:
+            return {}
+        if response.status_code >= 400:
+            raise _error_for(response)
+        return response.json() if response.content else {}
+
+
+def _push_body(post: RenderedPost) -> dict[str, Any]:
+    return {
+        "title": post.title,
+        "summary": post.summary,
+        "body_html": post.body,
+        "source_url": post.link,
+        "images": list(post.images),
+        **post.extra,
+    }
+
+
+def _error_for(response: httpx.Response) -> ChannelError:
+    try:
+        message = str(response.json().get("error", response.text))
+    except ValueError:
+        message = response.text[:200]
+    status = response.status_code
+    if status == 429:
+        return RateLimitedError(
+            message,
+            retry_after=float(response.headers.get("Retry-After", 60)),
+            code=status,
+            platform=PLATFORM,
+        )
+    if status >= 500 or status in (408, 409):
+        # Safe to repeat: the push carries an idempotency key.
+        return TransientError(message, code=status, platform=PLATFORM)
+    if status in (401, 403):
+        message = f"the app backend refused our signature ({message}); check the account's secret"
+    return PermanentError(message, code=status, platform=PLATFORM)

@@ -1,0 +1,190 @@
+"""Ingesting portal articles: the wire schema, version ordering, and what gets fanned out.
+
+A delivery is one of: a new article (version 1), a duplicate (same normalised content as a
+stored version: nothing happens), a correction (new content: a new applied version), or a stale
+version (older `updated_at` than the applied one: recorded, never applied).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
+from sqlalchemy import func
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from syndicator import audit
+from syndicator.models import Article, ArticleVersion, Unit, VersionStatus, utcnow
+from syndicator.pipeline.fanout import plan_publications
+
+
+class ArticleIn(BaseModel):
+    """An approved portal article, as the portal CMS sends it (see the corpus for examples)."""
+
+    title: str = Field(min_length=1, max_length=500)
+    external_id: str = Field(min_length=1, max_length=200)
+    source_portal: str = Field(min_length=1, max_length=200)
+    unit: str = Field(min_length=1, max_length=200)
+    unit_level: str | None = None
+    doc_number: str | None = Field(default=None, max_length=100)
+    category: str | None = Field(default=None, max_length=100)
+    published_at: AwareDatetime
+    url: HttpUrl
+    body_html: str = Field(min_length=1)
+    updated_at: AwareDatetime | None = None
+    obligation: bool = False
+
+
+class IngestStatus(StrEnum):
+    CREATED = "created"
+    CORRECTED = "corrected"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+
+
+@dataclass
+class IngestOutcome:
+    article: Article
+    version: ArticleVersion
+    status: IngestStatus
+    publication_ids: list[int] = field(default_factory=list)
+
+
+class UnknownUnitError(Exception):
+    def __init__(self, unit: str) -> None:
+        super().__init__(f"unknown unit {unit!r}: register it first with `syndicator units add`")
+        self.unit = unit
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def content_hash(payload: ArticleIn) -> str:
+    """Hash of what readers see; whitespace-only differences are not a new version."""
+    normalised = {
+        "title": _WHITESPACE.sub(" ", payload.title).strip(),
+        "doc_number": payload.doc_number,
+        "category": payload.category,
+        "url": str(payload.url),
+        "body": _WHITESPACE.sub(" ", payload.body_html).strip(),
+    }
+    return hashlib.sha256(json.dumps(normalised, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+async def ingest_article(
+    session: AsyncSession, payload: ArticleIn, *, actor: str, source: str | None
+) -> IngestOutcome:
+    unit = (await session.exec(select(Unit).where(Unit.name == payload.unit))).first()
+    if unit is None:
+        raise UnknownUnitError(payload.unit)
+    digest = content_hash(payload)
+    article = (
+        await session.exec(
+            select(Article)
+            .where(Article.source_portal == payload.source_portal, Article.external_id == payload.external_id)
+            .with_for_update()
+        )
+    ).first()
+    if article is None:
+        outcome = await _create_article(session, payload, unit, digest)
+    else:
+        outcome = await _add_version(session, article, payload, digest)
+    audit.record(
+        session,
+        actor=actor,
+        action=f"article.{outcome.status}",
+        object_type="article",
+        object_id=outcome.article.id,
+        source=source,
+        version=outcome.version.number,
+        publications=outcome.publication_ids,
+    )
+    return outcome
+
+
+async def _create_article(
+    session: AsyncSession, payload: ArticleIn, unit: Unit, digest: str
+) -> IngestOutcome:
+    assert unit.id is not None
+    article = Article(
+        source_portal=payload.source_portal,
+        external_id=payload.external_id,
+        unit_id=unit.id,
+        title=payload.title,
+        url=str(payload.url),
+    )
+    session.add(article)
+    await session.flush()
+    version = _new_version(article, payload, digest, number=1, status=VersionStatus.APPLIED)
+    session.add(version)
+    await session.flush()
+    publications = await plan_publications(session, article, version, unit)
+    return IngestOutcome(article, version, IngestStatus.CREATED, [p.id for p in publications if p.id])
+
+
+async def _add_version(
+    session: AsyncSession, article: Article, payload: ArticleIn, digest: str
+) -> IngestOutcome:
+    same = (
+        await session.exec(
+            select(ArticleVersion).where(
+                ArticleVersion.article_id == article.id, ArticleVersion.content_hash == digest
+            )
+        )
+    ).first()
+    if same is not None:
+        return IngestOutcome(article, same, IngestStatus.DUPLICATE)
+    current = (
+        await session.exec(
+            select(ArticleVersion).where(
+                ArticleVersion.article_id == article.id, ArticleVersion.number == article.current_version
+            )
+        )
+    ).one()
+    last_number = (
+        await session.exec(
+            select(func.max(ArticleVersion.number)).where(ArticleVersion.article_id == article.id)
+        )
+    ).one()
+    if _is_older(payload.updated_at, current.source_updated_at):
+        version = _new_version(article, payload, digest, number=last_number + 1, status=VersionStatus.STALE)
+        session.add(version)
+        await session.flush()
+        return IngestOutcome(article, version, IngestStatus.STALE)
+    version = _new_version(article, payload, digest, number=last_number + 1, status=VersionStatus.APPLIED)
+    session.add(version)
+    article.current_version = version.number
+    article.title = payload.title
+    article.url = str(payload.url)
+    article.updated_at = utcnow()
+    session.add(article)
+    await session.flush()
+    unit = await session.get(Unit, article.unit_id)
+    assert unit is not None
+    publications = await plan_publications(session, article, version, unit)
+    return IngestOutcome(article, version, IngestStatus.CORRECTED, [p.id for p in publications if p.id])
+
+
+def _is_older(candidate: datetime | None, applied: datetime | None) -> bool:
+    """Without `updated_at` on both sides, arrival order decides."""
+    return candidate is not None and applied is not None and candidate.astimezone(UTC) < applied
+
+
+def _new_version(
+    article: Article, payload: ArticleIn, digest: str, *, number: int, status: VersionStatus
+) -> ArticleVersion:
+    assert article.id is not None
+    return ArticleVersion(
+        article_id=article.id,
+        number=number,
+        content_hash=digest,
+        status=status,
+        payload=payload.model_dump(mode="json"),
+        source_updated_at=payload.updated_at,
+    )

@@ -1,0 +1,40 @@
+"""The HTTP API: the signed portal webhook, the token-protected REST API, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from redis.exceptions import RedisError
+
+from syndicator.config import Settings
+from syndicator.db import open_database
+from syndicator.ingest.deps import ApiState
+from syndicator.ingest.routes import articles, health, publications
+from syndicator.queue import connect
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = open_database(settings.database_url)
+        try:
+            redis = await connect(settings.redis_url)
+        except (RedisError, OSError) as exc:
+            # Articles are still accepted and stored; the worker's reconciler enqueues them later.
+            log.error("redis_unavailable", redis_url=settings.redis_url, error=str(exc))
+            redis = None
+        app.state.api = ApiState(settings=settings, db=db, redis=redis)
+        yield
+        if redis is not None:
+            await redis.aclose()
+        await db.dispose()
+
+    app = FastAPI(title="Syndicator", version="0.1.0", lifespan=lifespan)
+    for module in (articles, publications, health):
+        app.include_router(module.router)
+    return app

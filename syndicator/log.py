@@ -1,0 +1,36 @@
+"""structlog setup. Secrets never reach a log line: known secret-bearing keys are masked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = ("secret", "token", "signature", "password", "authorization", "access_token")
+
+
+def _redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in event:
+        if any(part in key.lower() for part in _SECRET_KEYS):
+            event[key] = "***"
+    return event
+
+
+def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
+    logging.basicConfig(level=level, format="%(message)s")
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        cache_logger_on_first_use=True,
+    )

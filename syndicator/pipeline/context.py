@@ -1,0 +1,57 @@
+"""What a pipeline job needs, built once per worker process (arq's `ctx["deps"]`)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import httpx
+from arq import ArqRedis
+
+from channels.base import AccountConfig, ChannelAdapter, Platform
+from channels.registry import build_adapter
+from syndicator.config import Settings
+from syndicator.db import Database
+from syndicator.models import ChannelAccount
+
+DEFAULT_API_BASE = {
+    Platform.APP: "http://127.0.0.1:8081",
+    Platform.WECHAT: "https://api.weixin.qq.com",
+    Platform.WEIBO: "https://api.weibo.com",
+}
+
+
+@dataclass
+class PipelineDeps:
+    settings: Settings
+    db: Database
+    redis: ArqRedis
+    http: httpx.AsyncClient
+    _adapters: dict[AccountConfig, ChannelAdapter] = field(default_factory=dict)
+
+    def adapter_for(self, account: ChannelAccount) -> ChannelAdapter:
+        """One adapter per account configuration, reused: adapters hold token caches."""
+        config = account_config(account)
+        if config not in self._adapters:
+            self._adapters[config] = build_adapter(config, self.http, self.redis)
+        return self._adapters[config]
+
+    async def aclose(self) -> None:
+        """Redis belongs to the arq worker, which closes it."""
+        await self.http.aclose()
+        await self.db.dispose()
+
+
+def account_config(account: ChannelAccount) -> AccountConfig:
+    assert account.id is not None
+    platform = Platform(account.platform)
+    return AccountConfig(
+        account_id=account.id,
+        platform=platform,
+        name=account.name,
+        api_base_url=(account.api_base_url or DEFAULT_API_BASE[platform]).rstrip("/"),
+        app_id=account.app_id,
+        secret=os.environ.get(account.secret_env) if account.secret_env else None,
+        safe_domain=account.safe_domain,
+        default_cover=account.default_cover,
+    )

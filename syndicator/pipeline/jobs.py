@@ -1,0 +1,270 @@
+"""The fan-out jobs: publish one publication, follow an asynchronous one.
+
+Each job takes an id, reloads from the database and checks the state before acting. Intent
+(`sending`) is committed before the remote call, so a crash between intent and answer leaves a
+publication the next attempt reads back from the platform instead of posting it again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from arq import Retry
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from channels.base import (
+    AuthExpiredError,
+    ChannelAdapter,
+    ChannelError,
+    OutcomeUnknownError,
+    PermanentError,
+    PublishResult,
+    RateLimitedError,
+)
+from syndicator import audit
+from syndicator.models import ChannelAccount, Publication, PublicationState, utcnow
+from syndicator.pipeline.context import PipelineDeps
+from syndicator.pipeline.policy import backoff_seconds
+from syndicator.pipeline.sending import SendPlan, claim, send
+from syndicator.queue import enqueue_poll
+
+log = structlog.get_logger(__name__)
+
+WORKER = "worker"
+# A WeChat publish that has not completed after this many polls is reported as failed.
+MAX_POLLS = 720
+
+
+async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
+    deps: PipelineDeps = ctx["deps"]
+    try:
+        async with deps.db.transaction() as session:
+            plan = await claim(session, publication_id)
+        if plan is None:
+            return "nothing to do"
+        adapter = deps.adapter_for(plan.account)
+        try:
+            result = await send(adapter, plan)
+        except ChannelError as exc:
+            return await _handle_failure(deps, adapter, plan, exc)
+        except Exception as exc:  # an adapter bug must not lose the publication: treat as unknown
+            log.exception("publish_unexpected_error", publication_id=publication_id)
+            return await _handle_failure(
+                deps, adapter, plan, OutcomeUnknownError(f"{type(exc).__name__}: {exc}")
+            )
+        async with deps.db.transaction() as session:
+            state = await _record_success(session, plan, result)
+        if state == PublicationState.SUBMITTED:
+            await enqueue_poll(
+                deps.redis, publication_id, 0, defer_by=deps.settings.async_publish_poll_seconds
+            )
+        return state
+    except (OperationalError, DBAPIError, ConnectionError) as exc:
+        # The database went away; the publication is unchanged or still `sending`, both safe to redo.
+        log.warning("publish_database_unavailable", publication_id=publication_id, error=str(exc))
+        raise Retry(defer=backoff_seconds(ctx.get("job_try", 1), base=1, cap=30)) from exc
+
+
+async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
+    deps: PipelineDeps = ctx["deps"]
+    async with deps.db.transaction() as session:
+        publication = await session.get(Publication, publication_id)
+        if publication is None or publication.state != PublicationState.SUBMITTED:
+            return "nothing to do"
+        account = await session.get(ChannelAccount, publication.account_id)
+        assert account is not None
+    adapter = deps.adapter_for(account)
+    submitted = PublishResult(
+        remote_id=publication.remote_id or "",
+        url=publication.remote_url,
+        state="submitted",
+        details=publication.remote_details,
+    )
+    try:
+        result = await adapter.check_status(submitted)
+    except PermanentError as exc:
+        async with deps.db.transaction() as session:
+            await _fail(session, publication_id, exc.code, exc.message, expect=PublicationState.SUBMITTED)
+        return PublicationState.FAILED
+    except ChannelError as exc:
+        log.info("poll_retry", publication_id=publication_id, error=str(exc))
+        result = submitted
+    if result.state == "submitted":
+        if ctx.get("job_try", 1) >= MAX_POLLS:
+            async with deps.db.transaction() as session:
+                await _fail(
+                    session, publication_id, "never_completed", "the platform never finished publishing"
+                )
+            return PublicationState.FAILED
+        raise Retry(defer=deps.settings.async_publish_poll_seconds)
+    async with deps.db.transaction() as session:
+        return await _record_published(session, publication_id, result, expect=PublicationState.SUBMITTED)
+
+
+async def _record_success(session: AsyncSession, plan: SendPlan, result: PublishResult) -> str:
+    if result.state == "submitted":
+        publication = await _locked(session, plan.publication_id)
+        if publication.state != PublicationState.SENDING:
+            return publication.state
+        publication.state = PublicationState.SUBMITTED
+        _store_remote(publication, result)
+        audit.record(
+            session,
+            actor=WORKER,
+            action="publication.submitted",
+            object_type="publication",
+            object_id=publication.id,
+            remote_id=result.remote_id,
+        )
+        state: str = PublicationState.SUBMITTED
+    else:
+        state = await _record_published(session, plan.publication_id, result, expect=PublicationState.SENDING)
+    if plan.previous_id is not None:
+        previous = await _locked(session, plan.previous_id)
+        previous.state = PublicationState.SUPERSEDED
+        previous.updated_at = utcnow()
+        audit.record(
+            session,
+            actor=WORKER,
+            action="publication.superseded",
+            object_type="publication",
+            object_id=previous.id,
+            by=plan.publication_id,
+        )
+    return state
+
+
+async def _record_published(
+    session: AsyncSession, publication_id: int, result: PublishResult, *, expect: str
+) -> str:
+    publication = await _locked(session, publication_id)
+    if publication.state != expect:
+        return publication.state
+    publication.state = PublicationState.PUBLISHED
+    publication.published_at = utcnow()
+    _store_remote(publication, result)
+    audit.record(
+        session,
+        actor=WORKER,
+        action="publication.published",
+        object_type="publication",
+        object_id=publication.id,
+        remote_id=result.remote_id,
+        url=result.url,
+    )
+    log.info("publication_published", publication_id=publication.id, remote_id=result.remote_id)
+    return PublicationState.PUBLISHED
+
+
+def _store_remote(publication: Publication, result: PublishResult) -> None:
+    publication.remote_id = result.remote_id
+    publication.remote_url = result.url or publication.remote_url
+    publication.remote_details = {**publication.remote_details, **result.details}
+    publication.error_code = None
+    publication.error_message = None
+    publication.updated_at = utcnow()
+
+
+async def _handle_failure(
+    deps: PipelineDeps, adapter: ChannelAdapter, plan: SendPlan, exc: ChannelError
+) -> str:
+    if isinstance(exc, AuthExpiredError):
+        try:
+            await adapter.refresh_auth()
+        except PermanentError as refresh_error:
+            exc = refresh_error
+    async with deps.db.transaction() as session:
+        publication = await _locked(session, plan.publication_id)
+        if publication.state != PublicationState.SENDING:
+            return publication.state
+        delay = _next_delay(publication, exc, deps)
+        if delay is None:
+            await _fail(
+                session,
+                plan.publication_id,
+                _failure_code(exc),
+                _failure_message(publication, exc),
+            )
+            return PublicationState.FAILED
+        # A platform that said "not done" can be sent to again; "maybe done" must be read back first.
+        if not isinstance(exc, OutcomeUnknownError):
+            publication.state = PublicationState.PENDING
+        publication.error_code = exc.code
+        publication.error_message = str(exc)
+        publication.next_attempt_at = utcnow() + timedelta(seconds=delay)
+        publication.updated_at = utcnow()
+        audit.record(
+            session,
+            actor=WORKER,
+            action="publication.retry_scheduled",
+            object_type="publication",
+            object_id=publication.id,
+            error=str(exc),
+            attempts=publication.attempts,
+            delay_seconds=delay,
+        )
+    log.info(
+        "publish_retry",
+        publication_id=plan.publication_id,
+        error=str(exc),
+        delay=delay,
+        error_kind=type(exc).__name__,
+    )
+    raise Retry(defer=delay)
+
+
+def _next_delay(publication: Publication, exc: ChannelError, deps: PipelineDeps) -> float | None:
+    """Seconds until the next attempt, or None when the publication has failed for good."""
+    if isinstance(exc, PermanentError):
+        return None
+    if isinstance(exc, RateLimitedError):
+        return max(exc.retry_after, 0.0)  # quota waits do not use up attempts
+    publication.attempts += 1
+    if publication.attempts >= deps.settings.publish_max_attempts:
+        return None
+    if isinstance(exc, AuthExpiredError):
+        return 0.0
+    return backoff_seconds(
+        publication.attempts, base=deps.settings.retry_base_seconds, cap=deps.settings.retry_cap_seconds
+    )
+
+
+def _failure_code(exc: ChannelError) -> str | None:
+    return exc.code if isinstance(exc, PermanentError) else "retries_exhausted"
+
+
+def _failure_message(publication: Publication, exc: ChannelError) -> str:
+    if isinstance(exc, PermanentError):
+        return str(exc)
+    return f"gave up after {publication.attempts} attempts; last error: {exc}"
+
+
+async def _fail(
+    session: AsyncSession, publication_id: int, code: str | None, message: str, *, expect: str | None = None
+) -> None:
+    publication = await _locked(session, publication_id)
+    if expect is not None and publication.state != expect:
+        return
+    publication.state = PublicationState.FAILED
+    publication.error_code = code
+    publication.error_message = message
+    publication.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=WORKER,
+        action="publication.failed",
+        object_type="publication",
+        object_id=publication.id,
+        code=code,
+        message=message,
+    )
+    log.warning("publication_failed", publication_id=publication.id, code=code, message=message)
+
+
+async def _locked(session: AsyncSession, publication_id: int) -> Publication:
+    publication = await session.get(Publication, publication_id, with_for_update=True)
+    assert publication is not None
+    return publication

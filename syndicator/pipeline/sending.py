@@ -1,0 +1,154 @@
+"""Claiming a publication for sending, and the remote calls that send it.
+
+`claim` runs inside a transaction and records intent; `send` talks to the channel and touches
+no database. The split is what makes a crash at any point safe (see jobs.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from channels.base import ArticleContent, ChannelAdapter, CorrectionStrategy, PublishResult
+from syndicator import audit
+from syndicator.articles import ArticleIn
+from syndicator.models import (
+    AccountStatus,
+    Article,
+    ArticleState,
+    ArticleVersion,
+    ChannelAccount,
+    Publication,
+    PublicationState,
+    Unit,
+    utcnow,
+)
+
+WORKER = "worker"
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    publication_id: int
+    key: str
+    account: ChannelAccount
+    content: ArticleContent
+    # True when an earlier attempt may have reached the platform: read back before sending.
+    outcome_unknown: bool
+    # The older version this account shows now; a correction replaces it.
+    previous_id: int | None = None
+    previous_remote_id: str | None = None
+
+
+async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
+    publication = await session.get(Publication, publication_id, with_for_update=True)
+    if publication is None or publication.state not in (PublicationState.PENDING, PublicationState.SENDING):
+        return None
+    article = await session.get(Article, publication.article_id)
+    version = await session.get(ArticleVersion, publication.version_id)
+    account = await session.get(ChannelAccount, publication.account_id)
+    assert article is not None and version is not None and account is not None
+    if skip_reason := _skip_reason(publication, article, version, account):
+        _close(session, publication, *skip_reason)
+        return None
+    previous = await _live_previous(session, publication)
+    outcome_unknown = publication.state == PublicationState.SENDING
+    publication.state = PublicationState.SENDING
+    publication.sent_at = utcnow()
+    publication.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=WORKER,
+        action="publication.sending",
+        object_type="publication",
+        object_id=publication.id,
+        outcome_unknown=outcome_unknown,
+    )
+    unit = await session.get(Unit, article.unit_id)
+    assert unit is not None
+    return SendPlan(
+        publication_id=publication_id,
+        key=publication.key,
+        account=account,
+        content=article_content(version, unit.name),
+        outcome_unknown=outcome_unknown,
+        previous_id=previous.id if previous else None,
+        previous_remote_id=previous.remote_id if previous else None,
+    )
+
+
+def _skip_reason(
+    publication: Publication, article: Article, version: ArticleVersion, account: ChannelAccount
+) -> tuple[str, str, str] | None:
+    """(state, code, message) when this publication must not be sent; None to go ahead."""
+    if article.state == ArticleState.WITHDRAWN:
+        return PublicationState.WITHDRAWN, "article_withdrawn", "the article was withdrawn before sending"
+    # A publication that may already be live is sent (read back) so the correction can follow it.
+    if version.number < article.current_version and publication.state == PublicationState.PENDING:
+        return PublicationState.SUPERSEDED, "superseded", "a newer version arrived before this one was sent"
+    if account.status != AccountStatus.ACTIVE:
+        return PublicationState.FAILED, "account_inactive", f"account {account.name!r} is {account.status}"
+    return None
+
+
+def _close(session: AsyncSession, publication: Publication, state: str, code: str, message: str) -> None:
+    publication.state = state
+    publication.error_code = code
+    publication.error_message = message
+    publication.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=WORKER,
+        action=f"publication.{state}",
+        object_type="publication",
+        object_id=publication.id,
+        code=code,
+        message=message,
+    )
+
+
+async def _live_previous(session: AsyncSession, publication: Publication) -> Publication | None:
+    query = (
+        select(Publication)
+        .where(
+            Publication.article_id == publication.article_id,
+            Publication.account_id == publication.account_id,
+            Publication.state == PublicationState.PUBLISHED,
+            Publication.id != publication.id,
+        )
+        .order_by(col(Publication.id).desc())
+    )
+    return (await session.exec(query)).first()
+
+
+def article_content(version: ArticleVersion, unit_name: str) -> ArticleContent:
+    payload = ArticleIn.model_validate(version.payload)
+    return ArticleContent(
+        external_id=payload.external_id,
+        title=payload.title,
+        body_html=payload.body_html,
+        url=str(payload.url),
+        unit=unit_name,
+        published_at=payload.published_at,
+        version=version.number,
+        doc_number=payload.doc_number,
+        category=payload.category,
+    )
+
+
+async def send(adapter: ChannelAdapter, plan: SendPlan) -> PublishResult:
+    post = adapter.render(plan.content)
+    if plan.outcome_unknown and not adapter.capabilities.idempotent_publish:
+        found = await adapter.recover(post, plan.key)
+        if found is not None:
+            return found
+    if plan.previous_remote_id is None:
+        return await adapter.publish(post, plan.key)
+    strategy = adapter.capabilities.correction
+    if strategy == CorrectionStrategy.UPDATE_IN_PLACE:
+        return await adapter.update(plan.previous_remote_id, post, plan.key)
+    if strategy == CorrectionStrategy.REPUBLISH:
+        await adapter.withdraw(plan.previous_remote_id)  # withdraw is idempotent: gone is fine
+    return await adapter.publish(post, plan.key)

@@ -1,0 +1,49 @@
+"""Reading publications and retrying dead-lettered ones. Shared by the CLI and the API."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from syndicator import audit
+from syndicator.models import Publication, PublicationState, utcnow
+
+
+class PublicationError(Exception):
+    """The request cannot be done to this publication; the message says why."""
+
+
+async def list_publications(
+    session: AsyncSession, *, state: str | None = None, article_id: int | None = None, limit: int = 100
+) -> list[Publication]:
+    query = select(Publication).order_by(col(Publication.id)).limit(limit)
+    if state:
+        query = query.where(Publication.state == state)
+    if article_id is not None:
+        query = query.where(Publication.article_id == article_id)
+    return list((await session.exec(query)).all())
+
+
+async def retry_publication(session: AsyncSession, publication_id: int, *, actor: str) -> Publication:
+    """Put a failed publication back to pending with fresh attempts; the caller enqueues it."""
+    publication = await session.get(Publication, publication_id, with_for_update=True)
+    if publication is None:
+        raise PublicationError(f"no publication {publication_id}")
+    if publication.state != PublicationState.FAILED:
+        raise PublicationError(
+            f"publication {publication_id} is {publication.state}; only failed ones can be retried"
+        )
+    publication.state = PublicationState.PENDING
+    publication.attempts = 0
+    publication.generation += 1  # a fresh arq job id
+    publication.next_attempt_at = None
+    publication.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=actor,
+        action="publication.retried",
+        object_type="publication",
+        object_id=publication.id,
+        previous_error=publication.error_message,
+    )
+    return publication

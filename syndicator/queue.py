@@ -1,0 +1,69 @@
+"""Enqueueing pipeline jobs on arq. Job ids are deterministic, so enqueueing twice is a no-op."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import structlog
+from arq import ArqRedis
+from arq.connections import RedisSettings, create_pool
+from redis.exceptions import RedisError
+
+log = structlog.get_logger(__name__)
+
+PUBLISH_JOB = "publish_publication"
+POLL_JOB = "poll_publication"
+# A queued job that no worker started within this time is dropped by arq; the reconciler
+# re-enqueues from the database, so this only bounds how long Redis keeps dead entries.
+JOB_EXPIRES_SECONDS = 7 * 24 * 3600
+
+
+async def connect(redis_url: str) -> ArqRedis:
+    settings = RedisSettings.from_dsn(redis_url)
+    settings.conn_retries = 1  # fail fast: callers say Redis is down and how to start it
+    return await create_pool(settings)
+
+
+def publish_job_id(publication_id: int, generation: int) -> str:
+    return f"publish:{publication_id}:{generation}"
+
+
+def poll_job_id(publication_id: int, generation: int) -> str:
+    return f"poll:{publication_id}:{generation}"
+
+
+async def enqueue_publish(
+    redis: ArqRedis, publication_id: int, generation: int = 0, *, defer_until: datetime | None = None
+) -> bool:
+    job = await redis.enqueue_job(
+        PUBLISH_JOB,
+        publication_id,
+        _job_id=publish_job_id(publication_id, generation),
+        _defer_until=defer_until,
+        _expires=JOB_EXPIRES_SECONDS,
+    )
+    return job is not None
+
+
+async def enqueue_poll(redis: ArqRedis, publication_id: int, generation: int, *, defer_by: float) -> bool:
+    job = await redis.enqueue_job(
+        POLL_JOB,
+        publication_id,
+        _job_id=poll_job_id(publication_id, generation),
+        _defer_by=defer_by,
+        _expires=JOB_EXPIRES_SECONDS,
+    )
+    return job is not None
+
+
+async def enqueue_publish_all(redis: ArqRedis | None, publication_ids: list[int]) -> int:
+    """Best effort after a commit: if Redis is down the reconciler picks the publications up."""
+    if redis is None or not publication_ids:
+        return 0
+    try:
+        for publication_id in publication_ids:
+            await enqueue_publish(redis, publication_id)
+    except (RedisError, OSError) as exc:
+        log.warning("enqueue_failed_reconciler_will_retry", error=str(exc), publications=publication_ids)
+        return 0
+    return len(publication_ids)

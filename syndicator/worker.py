@@ -1,0 +1,53 @@
+"""arq worker: the fan-out jobs and the crons, with their shared clients built once per process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from arq import cron, func
+from arq.connections import RedisSettings
+
+from channels.http import make_http_client
+from syndicator.config import Settings, get_settings
+from syndicator.db import open_database
+from syndicator.pipeline.context import PipelineDeps
+from syndicator.pipeline.jobs import poll_publication, publish_publication
+from syndicator.pipeline.reconciler import reconcile_stuck
+
+# Attempts are counted in the database (quota waits must not use them up), so arq's own
+# try limit only guards against a runaway job.
+ARQ_MAX_TRIES = 10_000
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx.get("settings") or get_settings()
+    ctx["deps"] = PipelineDeps(
+        settings=settings,
+        db=open_database(settings.database_url),
+        redis=ctx["redis"],
+        http=make_http_client(settings.channel_timeout_seconds),
+    )
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    deps: PipelineDeps | None = ctx.get("deps")
+    if deps is not None:
+        await deps.aclose()
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for `arq.Worker`, so the CLI, tests and the demo build identical workers."""
+    return {
+        "functions": [
+            func(publish_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
+            func(poll_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
+        ],
+        "cron_jobs": [cron(reconcile_stuck, second={0, 30}, run_at_startup=True, unique=True)],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "ctx": {"settings": settings},
+        "max_jobs": settings.worker_max_jobs,
+        "job_timeout": settings.job_timeout_seconds,
+        "keep_result": 0,
+    }

@@ -1,0 +1,110 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when SYNDICATOR_TEST_DATABASE_URL is
+set), a flushed Redis database, settings pointing at both, and the app emulator over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from channels.app.emulator import create_app as create_app_emulator
+from syndicator.background_server import BackgroundServer
+from syndicator.config import Settings
+from syndicator.db import Database, open_database
+from syndicator.ingest.app import create_app
+from syndicator.migrate import upgrade
+
+TEST_REDIS_URL = os.environ.get("SYNDICATOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+INGEST_SECRET = "test-ingest-secret"
+APP_SECRET = "test-app-secret"
+APP_SECRET_ENV = "SYNDICATOR_TEST_APP_SECRET"
+TABLES_CHILD_FIRST = [
+    "audit_event", "webhook_delivery", "publication", "article_version", "article", "api_token", "user",
+    "channel_account", "unit",
+]
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("SYNDICATOR_TEST_DATABASE_URL")
+    if url:
+        _drop_everything(url)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+def _drop_everything(url: str) -> None:
+    """A PostgreSQL test database starts empty, so the migrations run from the first one."""
+
+    async def drop() -> None:
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = open_database(database_url)
+    async with database.transaction() as session:
+        for table in TABLES_CHILD_FIRST:
+            await session.exec(text(f'DELETE FROM "{table}"'))  # type: ignore[call-overload]
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    client.flushdb()
+    yield TEST_REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def settings(db: Database, database_url: str, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv(APP_SECRET_ENV, APP_SECRET)
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        ingest_secret=INGEST_SECRET,
+        retry_base_seconds=0.01,
+        retry_cap_seconds=0.05,
+        channel_timeout_seconds=1.0,
+        stuck_after_seconds=3600,
+        async_publish_poll_seconds=0.05,
+        publish_max_attempts=4,
+    )
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "syndicator" / "demo" / "corpus"
+
+
+
+@pytest.fixture
+def app_emulator() -> Iterator[BackgroundServer]:
+    with BackgroundServer(create_app_emulator(APP_SECRET)) as server:
+        yield server
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real API over HTTP on loopback."""
+    with BackgroundServer(create_app(settings)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            yield client

@@ -1,0 +1,65 @@
+"""Helpers the tests share: seeding, signed deliveries, running a burst worker, reading emulators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from arq import Worker
+from sqlmodel import select
+
+from syndicator import admin
+from syndicator.config import Settings
+from syndicator.db import Database
+from syndicator.models import Publication
+from syndicator.signing import signed_headers
+from syndicator.worker import worker_settings
+from tests.conftest import APP_SECRET_ENV, INGEST_SECRET
+
+CORPUS = Path(__file__).resolve().parents[1] / "syndicator" / "demo" / "corpus"
+
+
+def corpus_articles() -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted((CORPUS / "portal-articles").glob("*.json"))]
+
+
+async def seed_units_with_app_accounts(db: Database, app_url: str, articles: list[dict[str, Any]]) -> None:
+    async with db.transaction() as session:
+        for unit in sorted({a["unit"] for a in articles}):
+            level = next(a["unit_level"] for a in articles if a["unit"] == unit)
+            await admin.add_unit(session, unit, level, None, actor="test")
+            await admin.add_account(session, unit=unit, platform="app", name=f"{unit}-app", api_base_url=app_url,
+                                    secret_env=APP_SECRET_ENV, actor="test")
+
+
+async def post_signed(client: httpx.AsyncClient, payload: dict[str, Any] | bytes, *, secret: str = INGEST_SECRET,
+                      now: float | None = None) -> httpx.Response:
+    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", **signed_headers(secret, body, now)}
+    return await client.post("/api/v1/articles", content=body, headers=headers)
+
+
+async def run_worker(settings: Settings, **overrides: Any) -> Worker:
+    """Run a real arq worker on real Redis until the queue is empty."""
+    worker = Worker(**{**worker_settings(settings), "burst": True, "poll_delay": 0, "handle_signals": False,
+                       **overrides})
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+    return worker
+
+
+async def publications(db: Database) -> list[Publication]:
+    async with db.transaction() as session:
+        return list((await session.exec(select(Publication).order_by(Publication.id))).all())
+
+
+def emulator_state(base_url: str) -> dict[str, Any]:
+    return httpx.get(f"{base_url}/_emulator/state").json()
+
+
+def inject_faults(base_url: str, **plan: Any) -> None:
+    httpx.post(f"{base_url}/_emulator/faults", json=plan).raise_for_status()
