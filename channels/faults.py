@@ -34,6 +34,7 @@ class Fault(BaseModel):
     kind: FaultKind
     status: int = 503
     body: dict[str, Any] | None = None
+    headers: dict[str, str] = {}
     path: str | None = None  # only calls whose path contains this text
     after: int = 0  # let this many matching calls through first (the error on the Nth call)
 
@@ -96,7 +97,7 @@ class FaultInjectionMiddleware:
         if fault is None:
             await self.app(scope, receive, send)
         elif fault.kind in ("status", "answer"):
-            await _send_json(send, fault.status, fault.body or {"error": "injected fault"})
+            await _send_json(send, fault.status, fault.body or {"error": "injected fault"}, fault.headers)
         elif fault.kind == "timeout_before":
             await asyncio.sleep(plan.hang_seconds)
             await _send_json(send, 504, {"error": "injected timeout"})
@@ -120,18 +121,13 @@ class FaultInjectionMiddleware:
         raise ConnectionAbortedError("injected: connection dropped after commit")
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+async def _send_json(
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
     payload = json.dumps(body, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers += [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})
 
 

@@ -63,6 +63,7 @@ class UnknownUnitError(Exception):
 
 
 _WHITESPACE = re.compile(r"\s+")
+_BETWEEN_TAGS = re.compile(r">\s+<")
 
 
 def content_hash(payload: ArticleIn) -> str:
@@ -72,7 +73,7 @@ def content_hash(payload: ArticleIn) -> str:
         "doc_number": payload.doc_number,
         "category": payload.category,
         "url": str(payload.url),
-        "body": _WHITESPACE.sub(" ", payload.body_html).strip(),
+        "body": _WHITESPACE.sub(" ", _BETWEEN_TAGS.sub("><", payload.body_html)).strip(),
     }
     return hashlib.sha256(json.dumps(normalised, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 

@@ -13,6 +13,8 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./syndicator.db"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # The arq queue; the demo uses its own so it never mixes with a running installation.
+    queue_name: str = "syndicator:queue"
     ingest_secret: SecretStr = SecretStr("")
     ingest_max_body_bytes: int = 2 * 1024 * 1024
     signature_tolerance_seconds: int = 300
@@ -32,6 +34,8 @@ class Settings(BaseSettings):
     channel_timeout_seconds: float = 15.0
     job_timeout_seconds: int = 120
     worker_max_jobs: int = 50
+    # How often an idle worker looks for due jobs; bounds the queue's share of publish latency.
+    worker_poll_delay_seconds: float = 0.05
     # A publication untouched this long in pending/sending is re-enqueued by the reconciler.
     stuck_after_seconds: int = 60
     async_publish_poll_seconds: float = 5.0

@@ -18,10 +18,10 @@ POLL_JOB = "poll_publication"
 JOB_EXPIRES_SECONDS = 7 * 24 * 3600
 
 
-async def connect(redis_url: str) -> ArqRedis:
+async def connect(redis_url: str, queue_name: str) -> ArqRedis:
     settings = RedisSettings.from_dsn(redis_url)
     settings.conn_retries = 1  # fail fast: callers say Redis is down and how to start it
-    return await create_pool(settings)
+    return await create_pool(settings, default_queue_name=queue_name)
 
 
 def publish_job_id(publication_id: int, generation: int) -> str:

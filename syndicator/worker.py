@@ -46,8 +46,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "queue_name": settings.queue_name,
         "ctx": {"settings": settings},
         "max_jobs": settings.worker_max_jobs,
+        "poll_delay": settings.worker_poll_delay_seconds,
         "job_timeout": settings.job_timeout_seconds,
         "keep_result": 0,
     }

@@ -26,8 +26,15 @@ INGEST_SECRET = "test-ingest-secret"
 APP_SECRET = "test-app-secret"
 APP_SECRET_ENV = "SYNDICATOR_TEST_APP_SECRET"
 TABLES_CHILD_FIRST = [
-    "audit_event", "webhook_delivery", "publication", "article_version", "article", "api_token", "user",
-    "channel_account", "unit",
+    "audit_event",
+    "webhook_delivery",
+    "publication",
+    "article_version",
+    "article",
+    "api_token",
+    "user",
+    "channel_account",
+    "unit",
 ]
 
 
@@ -93,7 +100,6 @@ def settings(db: Database, database_url: str, redis_url: str, monkeypatch: pytes
 @pytest.fixture
 def corpus_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "syndicator" / "demo" / "corpus"
-
 
 
 @pytest.fixture

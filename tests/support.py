@@ -30,12 +30,24 @@ async def seed_units_with_app_accounts(db: Database, app_url: str, articles: lis
         for unit in sorted({a["unit"] for a in articles}):
             level = next(a["unit_level"] for a in articles if a["unit"] == unit)
             await admin.add_unit(session, unit, level, None, actor="test")
-            await admin.add_account(session, unit=unit, platform="app", name=f"{unit}-app", api_base_url=app_url,
-                                    secret_env=APP_SECRET_ENV, actor="test")
+            await admin.add_account(
+                session,
+                unit=unit,
+                platform="app",
+                name=f"{unit}-app",
+                api_base_url=app_url,
+                secret_env=APP_SECRET_ENV,
+                actor="test",
+            )
 
 
-async def post_signed(client: httpx.AsyncClient, payload: dict[str, Any] | bytes, *, secret: str = INGEST_SECRET,
-                      now: float | None = None) -> httpx.Response:
+async def post_signed(
+    client: httpx.AsyncClient,
+    payload: dict[str, Any] | bytes,
+    *,
+    secret: str = INGEST_SECRET,
+    now: float | None = None,
+) -> httpx.Response:
     body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
     headers = {"Content-Type": "application/json", **signed_headers(secret, body, now)}
     return await client.post("/api/v1/articles", content=body, headers=headers)
@@ -43,8 +55,9 @@ async def post_signed(client: httpx.AsyncClient, payload: dict[str, Any] | bytes
 
 async def run_worker(settings: Settings, **overrides: Any) -> Worker:
     """Run a real arq worker on real Redis until the queue is empty."""
-    worker = Worker(**{**worker_settings(settings), "burst": True, "poll_delay": 0, "handle_signals": False,
-                       **overrides})
+    worker = Worker(
+        **{**worker_settings(settings), "burst": True, "poll_delay": 0, "handle_signals": False, **overrides}
+    )
     try:
         await worker.main()
     finally:

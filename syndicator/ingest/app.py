@@ -23,7 +23,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = open_database(settings.database_url)
         try:
-            redis = await connect(settings.redis_url)
+            redis = await connect(settings.redis_url, settings.queue_name)
         except (RedisError, OSError) as exc:
             # Articles are still accepted and stored; the worker's reconciler enqueues them later.
             log.error("redis_unavailable", redis_url=settings.redis_url, error=str(exc))

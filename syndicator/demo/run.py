@@ -1,0 +1,193 @@
+"""`syndicator demo`: the real pipeline on the shipped corpus, against the channel emulators.
+
+Everything runs in this process: the emulators and the API on loopback ports, one arq worker on
+the configured Redis (on a queue of its own), a throw-away SQLite database. Articles go in as
+signed webhooks, exactly as a portal would send them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from arq import Worker
+from pydantic import SecretStr
+from redis.exceptions import RedisError
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import col, select
+from starlette.types import ASGIApp
+
+from channels.app.emulator import create_app as create_app_emulator
+from syndicator import admin
+from syndicator.background_server import BackgroundServer
+from syndicator.config import Settings
+from syndicator.db import Database, open_database
+from syndicator.ingest.app import create_app
+from syndicator.migrate import upgrade
+from syndicator.models import Article, ChannelAccount, Publication
+from syndicator.pipeline.policy import TERMINAL_STATES
+from syndicator.signing import signed_headers
+from syndicator.worker import worker_settings
+
+CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+DEMO_INGEST_SECRET = "demo-ingest-secret"
+
+
+@dataclass(frozen=True)
+class DemoChannel:
+    platform: str
+    emulator: Callable[[], ASGIApp]
+    secret_env: str
+    secret: str
+    account_options: dict[str, str] = field(default_factory=dict)
+
+
+CHANNELS = [
+    DemoChannel(
+        "app", lambda: create_app_emulator("demo-app-secret"), "SYNDICATOR_DEMO_APP_SECRET", "demo-app-secret"
+    ),
+]
+
+
+async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -> bool:
+    console = Console()
+    articles = [
+        json.loads(p.read_text())
+        for p in sorted((corpus_dir or CORPUS_DIR / "portal-articles").glob("*.json"))
+    ]
+    workdir = Path(tempfile.mkdtemp(prefix="syndicator-demo-"))
+    settings = base.model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
+            "ingest_secret": SecretStr(DEMO_INGEST_SECRET),
+            "queue_name": "syndicator:demo",
+            "stuck_after_seconds": 10,
+        }
+    )
+    if not await _redis_reachable(settings, console):
+        return False
+    await asyncio.to_thread(upgrade, settings.database_url)  # alembic runs its own event loop
+    servers = {c.platform: BackgroundServer(c.emulator()).start() for c in CHANNELS}
+    api = BackgroundServer(create_app(settings)).start()
+    db = open_database(settings.database_url)
+    worker = Worker(**{**worker_settings(settings), "handle_signals": False})
+    worker_task = asyncio.create_task(worker.main())
+    try:
+        await _seed(db, articles, servers)
+        console.print(
+            f"[bold]Syndicator demo[/]: {len(articles)} articles -> {', '.join(servers)} "
+            f"(emulators on loopback, API at {api.url})"
+        )
+        await _deliver(api.url, articles)
+        await _wait(db, timeout, console)
+        return await _summarise(db, console)
+    finally:
+        worker_task.cancel()
+        await worker.close()
+        await db.dispose()
+        api.stop()
+        for server in servers.values():
+            server.stop()
+
+
+async def _redis_reachable(settings: Settings, console: Console) -> bool:
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        await client.ping()
+        await client.delete(settings.queue_name)
+        return True
+    except (RedisError, OSError):
+        console.print(
+            f"[red]Redis is not reachable at {settings.redis_url}[/]; start it with "
+            "`redis-server --daemonize yes` or set SYNDICATOR_REDIS_URL"
+        )
+        return False
+    finally:
+        await client.aclose()
+
+
+async def _seed(db: Database, articles: list[dict[str, Any]], servers: dict[str, BackgroundServer]) -> None:
+    async with db.transaction() as session:
+        for channel in CHANNELS:
+            os.environ[channel.secret_env] = channel.secret
+        for unit in sorted({a["unit"] for a in articles}):
+            level = next(a["unit_level"] for a in articles if a["unit"] == unit)
+            await admin.add_unit(session, unit, level, None, actor="demo")
+            for channel in CHANNELS:
+                await admin.add_account(
+                    session,
+                    unit=unit,
+                    platform=channel.platform,
+                    name=f"{unit}-{channel.platform}",
+                    api_base_url=servers[channel.platform].url,
+                    secret_env=channel.secret_env,
+                    actor="demo",
+                    **channel.account_options,
+                )
+
+
+async def _deliver(api_url: str, articles: list[dict[str, Any]]) -> None:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+        for article in articles:
+            body = json.dumps(article, ensure_ascii=False).encode()
+            headers = {"Content-Type": "application/json", **signed_headers(DEMO_INGEST_SECRET, body)}
+            response = await client.post("/api/v1/articles", content=body, headers=headers)
+            response.raise_for_status()
+
+
+async def _wait(db: Database, timeout: float, console: Console) -> None:
+    deadline = time.monotonic() + timeout
+    with console.status("publishing...") as status:
+        while time.monotonic() < deadline:
+            async with db.transaction() as session:
+                states = (await session.exec(select(Publication.state))).all()
+            done = sum(1 for s in states if s in TERMINAL_STATES)
+            status.update(f"publishing... {done}/{len(states)} done")
+            if states and done == len(states):
+                return
+            await asyncio.sleep(0.1)
+    console.print(f"[yellow]timed out after {timeout:.0f} s[/]")
+
+
+async def _summarise(db: Database, console: Console) -> bool:
+    async with db.transaction() as session:
+        rows = (
+            await session.exec(
+                select(Article, Publication, ChannelAccount)
+                .join(Publication, col(Publication.article_id) == col(Article.id))
+                .join(ChannelAccount, col(ChannelAccount.id) == col(Publication.account_id))
+                .order_by(col(Article.id), col(ChannelAccount.platform))
+            )
+        ).all()
+    table = Table(title="What reached each channel")
+    for column in ("article", "channel", "state", "remote id", "took"):
+        table.add_column(column)
+    for article, publication, account in rows:
+        took = (
+            (publication.published_at - article.created_at).total_seconds()
+            if publication.published_at
+            else None
+        )
+        table.add_row(
+            article.title[:30] + ("…" if len(article.title) > 30 else ""),
+            account.platform,
+            publication.state,
+            publication.remote_id or publication.error_message or "",
+            f"{took * 1000:.0f} ms" if took is not None else "-",
+        )
+    console.print(table)
+    published = sum(1 for _, p, _ in rows if p.state == "published")
+    articles = len({a.id for a, _, _ in rows})
+    console.print(f"{published}/{len(rows)} publications published for {articles} articles")
+    return bool(rows) and published == len(rows)
