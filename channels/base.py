@@ -58,6 +58,8 @@ class AccountConfig:
     secret: str | None = None  # resolved from the account's env var; never stored in the DB
     safe_domain: str | None = None
     default_cover: str | None = None
+    # This installation's public IP; Weibo wants it with every post (`rip`).
+    public_ip: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ adapter shares one such client per worker process.
 
 from __future__ import annotations
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -20,13 +21,26 @@ def make_http_client(timeout_seconds: float = 15.0) -> httpx.AsyncClient:
     )
 
 
-def is_outcome_unknown(exc: httpx.HTTPError) -> bool:
-    """A request that may have reached the platform: the answer, not the question, was lost."""
-    return isinstance(exc, httpx.ReadTimeout | httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError)
+def never_sent(exc: httpx.HTTPError) -> bool:
+    """Only a connection that was never established proves the request did not leave.
+
+    httpx-aiohttp maps aiohttp's ServerDisconnectedError (a connection dropped after sending) to
+    httpx.ConnectTimeout, so the aiohttp cause is what decides, not the httpx class.
+    """
+    cause = exc.__cause__
+    if cause is not None:
+        return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
 
 
-def transport_error(exc: httpx.HTTPError, platform: str) -> ChannelError:
-    """Map a failed HTTP exchange onto the channel error taxonomy."""
-    if is_outcome_unknown(exc):
-        return OutcomeUnknownError(f"no answer from {platform}: {type(exc).__name__}", platform=platform)
-    return TransientError(f"cannot reach {platform}: {type(exc).__name__}: {exc}", platform=platform)
+def transport_error(
+    exc: httpx.HTTPError, platform: str, *, what: str, idempotent: bool = False
+) -> ChannelError:
+    """Map a failed HTTP exchange onto the channel error taxonomy.
+
+    A request that may have reached the platform is outcome-unknown unless repeating it is safe.
+    """
+    message = f"{what}: {type(exc).__name__}: {exc}"
+    if idempotent or never_sent(exc):
+        return TransientError(message, code="transport", platform=platform)
+    return OutcomeUnknownError(message, code="transport", platform=platform)

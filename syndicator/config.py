@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     moderation_chat_id: int | None = None
     officer_chat_id: int | None = None
 
+    # This installation's public IP address; Weibo requires it with every post (`rip`).
+    public_ip: str | None = None
+
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)
 

@@ -21,7 +21,8 @@ from syndicator.db import Database, open_database
 from syndicator.ingest.app import create_app
 from syndicator.migrate import upgrade
 
-TEST_REDIS_URL = os.environ.get("SYNDICATOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+REDIS_SERVER = "redis://127.0.0.1:6379"
+OWNER_KEY = "syndicator:test-run-owner"
 INGEST_SECRET = "test-ingest-secret"
 APP_SECRET = "test-app-secret"
 APP_SECRET_ENV = "SYNDICATOR_TEST_APP_SECRET"
@@ -72,12 +73,35 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture(scope="session")
+def redis_base_url() -> Iterator[str]:
+    """A Redis database of this test run's own, so concurrent runs on one machine never meet.
+
+    arq's job keys ignore the queue name, so isolation has to be by database number: each run
+    claims a free one with an owner key (which expires should the run be killed).
+    """
+    if configured := os.environ.get("SYNDICATOR_TEST_REDIS_URL"):
+        yield configured
+        return
+    for number in range(9, 16):
+        client = redis.Redis.from_url(f"{REDIS_SERVER}/{number}")
+        if client.set(OWNER_KEY, os.getpid(), nx=True, ex=3600):
+            yield f"{REDIS_SERVER}/{number}"
+            client.delete(OWNER_KEY)
+            client.close()
+            return
+        client.close()
+    pytest.exit("no free Redis database (9-15) for this test run", returncode=1)
+
+
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    client = redis.Redis.from_url(TEST_REDIS_URL)
+def redis_url(redis_base_url: str) -> Iterator[str]:
+    client = redis.Redis.from_url(redis_base_url)
+    owner = client.get(OWNER_KEY)
     client.flushdb()
-    yield TEST_REDIS_URL
-    client.flushdb()
+    if owner:
+        client.set(OWNER_KEY, owner, ex=3600)
+    yield redis_base_url
     client.close()
 
 

@@ -124,7 +124,8 @@ class AppAdapter:
                 method, self.account.api_base_url + path, content=raw, headers=headers, params=params
             )
         except httpx.HTTPError as exc:
-            raise transport_error(exc, PLATFORM) from exc
+            # Every app call is safe to repeat: pushes carry an idempotency key.
+            raise transport_error(exc, PLATFORM, what=f"{method} {path}", idempotent=True) from exc
         if response.status_code == 404 and missing_ok:
             return {}
         if response.status_code >= 400:

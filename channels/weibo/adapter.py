@@ -9,7 +9,6 @@ errors below. Redis is not needed: Weibo tokens cannot be refreshed, so there is
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +27,6 @@ from channels.base import (
     CommentPage,
     CorrectionStrategy,
     LiveContent,
-    OutcomeUnknownError,
     PermanentError,
     PublishResult,
     RateLimitedError,
@@ -36,7 +34,7 @@ from channels.base import (
     RenderedPost,
     TransientError,
 )
-from channels.http import is_outcome_unknown
+from channels.http import transport_error
 from channels.weibo.render import render_status
 from channels.weibo.text import TOPIC_RE, URL_RE, host_on_domain, same_status_text, weibo_length
 
@@ -53,16 +51,6 @@ PIC_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif", b"\x89PNG\r\n\
 RECENT_STATUSES = 50  # user_timeline page read back by recover(): count default 50
 COMMENT_PAGE = 100  # comments/to_me count per poll (default 50, at most 200)
 WEIBO_TIME = "%a %b %d %H:%M:%S %z %Y"  # "Tue May 31 17:46:55 +0800 2011"
-
-
-def _outbound_ip() -> str:
-    """This host's address on its default route: connecting a UDP socket sends nothing."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("203.0.113.1", 9))  # TEST-NET-3: routed, never reached
-            return str(probe.getsockname()[0])
-    except OSError:
-        return "127.0.0.1"
 
 
 class WeiboAdapter:
@@ -94,8 +82,8 @@ class WeiboAdapter:
         self._account = account
         self._http = http
         self._base = (account.api_base_url or "https://api.weibo.com").rstrip("/")
-        # share/reply require `rip`, the operating user's real IP; the worker is that user here.
-        self._rip = rip or _outbound_ip()
+        # share/reply require `rip`, the operating user's real IP (SYNDICATOR_PUBLIC_IP).
+        self._rip = rip or account.public_ip or "127.0.0.1"
         self._clock = clock or (lambda: datetime.now(UTC))
         self._log = logger.bind(channel=PLATFORM, account_id=account.account_id)
 
@@ -288,7 +276,7 @@ class WeiboAdapter:
             else:
                 response = await self._http.post(url, data=fields, files=files)
         except httpx.HTTPError as exc:
-            raise _transport_error(exc, path, idempotent) from exc
+            raise transport_error(exc, PLATFORM, what=path, idempotent=idempotent) from exc
         body = _json(response)
         if response.status_code == 200 and "error_code" not in body:
             return body
@@ -344,13 +332,6 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
-
-
-def _transport_error(exc: httpx.HTTPError, path: str, idempotent: bool) -> ChannelError:
-    message = f"{path}: {exc!r}"
-    if not idempotent and is_outcome_unknown(exc):
-        return OutcomeUnknownError(message, code="transport", platform=PLATFORM)
-    return TransientError(message, code="transport", platform=PLATFORM)
 
 
 def _comment(item: Mapping[str, Any]) -> RemoteComment:

@@ -31,7 +31,7 @@ class PipelineDeps:
 
     def adapter_for(self, account: ChannelAccount) -> ChannelAdapter:
         """One adapter per account configuration, reused: adapters hold token caches."""
-        config = account_config(account)
+        config = account_config(account, public_ip=self.settings.public_ip)
         if config not in self._adapters:
             self._adapters[config] = build_adapter(config, self.http, self.redis)
         return self._adapters[config]
@@ -42,7 +42,7 @@ class PipelineDeps:
         await self.db.dispose()
 
 
-def account_config(account: ChannelAccount) -> AccountConfig:
+def account_config(account: ChannelAccount, *, public_ip: str | None = None) -> AccountConfig:
     assert account.id is not None
     platform = Platform(account.platform)
     return AccountConfig(
@@ -54,4 +54,5 @@ def account_config(account: ChannelAccount) -> AccountConfig:
         secret=os.environ.get(account.secret_env) if account.secret_env else None,
         safe_domain=account.safe_domain,
         default_cover=account.default_cover,
+        public_ip=public_ip,
     )

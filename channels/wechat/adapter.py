@@ -1,0 +1,397 @@
+"""WeChat 公众号 adapter: material -> draft -> freepublish, read back, withdraw, comments.
+
+Wire facts and their sources are in /work/shared/reference/platforms.md §1; the emulator in
+emulator.py speaks the same protocol. Publishing is asynchronous: `publish` returns `submitted`
+with the publish_id and `check_status` follows it (freepublish/get).
+
+Exactly-once: everything before freepublish/submit is cached per publication key (uploaded media,
+the draft media_id), so a retry re-uploads nothing; the submit itself is the only call whose
+repetition would publish twice. Its answer (publish_id) is cached too, and an outcome-unknown
+submit is read back by `recover` before anything is sent again. WeChat removes a draft from the
+draft box once it is published (draft/get doc), so a second submit of the same draft fails
+(40007) instead of publishing twice; `publish` reports that as outcome-unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+import structlog
+from redis.asyncio import Redis
+
+from channels.base import (
+    AccountConfig,
+    ArticleContent,
+    Capabilities,
+    CommentAction,
+    CommentPage,
+    CorrectionStrategy,
+    LiveContent,
+    OutcomeUnknownError,
+    PermanentError,
+    PublishResult,
+    RemoteComment,
+    RenderedPost,
+    TransientError,
+)
+from channels.wechat.render import TITLE_MAX_CHARS, check_content_limits, render_article, replace_images
+from channels.wechat.token import PLATFORM, Cache, MemoryCache, RedisCache, TokenManager, WeChatApi
+
+log = structlog.get_logger(__name__)
+
+DEFAULT_BASE_URL = "https://api.weixin.qq.com"
+# Per publication key: uploaded media, the draft media_id, the publish_id. Kept long enough for the
+# reconciler to read back a stuck publication.
+MEMO_KEY = "syn:wechat:pub:{app_id}:{key}"
+MEMO_TTL_SECONDS = 30 * 86_400
+# msg_data_id -> article_id of what this account published: the articles whose comments we poll.
+ARTICLES_KEY = "syn:wechat:articles:{app_id}"
+COMMENT_PAGE = 49  # comment/list: "count >= 50 会被拒绝" (doc/service/api/leaving/api_listcomment)
+BATCHGET_PAGE = 20  # freepublish/batchget: count "取值在1到20之间"
+RECOVER_SCAN_LIMIT = 200  # newest published items searched for a lost submit
+DRAFT_GONE = "40007"  # invalid media_id: the draft is no longer in the draft box
+ARTICLE_GONE = "88001"  # comment/*: "msg_data is not exists"
+STATUS_MEANINGS = {  # freepublish/get publish_status (doc/service/api/public/api_freepublish_get)
+    2: "the original-content (原创) declaration failed",
+    3: "publishing failed (常规失败; WeChat gives no reason)",
+    4: "rejected by WeChat's platform review (平台审核不通过)",
+    5: "deleted from the WeChat account after publishing",
+    6: "blocked by WeChat after publishing",
+}
+WITHDRAWN_STATUSES = frozenset({5, 6})
+
+
+class WeChatAdapter:
+    """One WeChat 公众号 (official account) by app id and secret.
+
+    Corrections: the API cannot edit a published article, so `update` deletes it
+    (freepublish/delete) and publishes the new version (REPUBLISH); the article gets a new URL.
+
+    comments_premoderated=True holds only with the account's comment display set to 精选 (elected
+    comments only) in the WeChat admin site: then a citizen's comment shows once we mark it elected
+    (APPROVE = comment/markelect). The API itself has no pre-moderation switch; with any other
+    display setting comments are public on arrival and REJECT (comment/delete) removes them.
+
+    A publication whose articles were later deleted or blocked outside Syndicator (publish_status
+    5/6) raises PermanentError with code "withdrawn_externally" from check_status.
+    """
+
+    capabilities = Capabilities(
+        correction=CorrectionStrategy.REPUBLISH,
+        can_withdraw=True,
+        comments_premoderated=True,
+        idempotent_publish=False,
+        asynchronous_publish=True,
+    )
+
+    def __init__(self, *, account: AccountConfig, http: httpx.AsyncClient, redis: Redis | None) -> None:
+        if not account.app_id or not account.secret:
+            raise PermanentError(f"WeChat account {account.name!r} lacks app id / secret", platform=PLATFORM)
+        base_url = account.api_base_url or DEFAULT_BASE_URL
+        self._account = account
+        self._app_id = account.app_id
+        self._http = http
+        self._cache: Cache = RedisCache(redis) if redis is not None else MemoryCache()
+        self._tokens = TokenManager(
+            app_id=account.app_id, secret=account.secret, base_url=base_url, http=http, cache=self._cache
+        )
+        self._api = WeChatApi(base_url=base_url, http=http, tokens=self._tokens)
+        self._articles_key = ARTICLES_KEY.format(app_id=self._app_id)
+
+    def render(self, article: ArticleContent) -> RenderedPost:
+        return render_article(article)
+
+    async def publish(self, post: RenderedPost, key: str) -> PublishResult:
+        _check_post(post)
+        memo = await self._memo(key)
+        if "publish_id" in memo:  # an earlier submit was answered: never submit again
+            return _submitted(memo)
+        draft_id = memo.get("draft") or await self._create_draft(post, key, memo)
+        try:
+            answer = await self._api.call("freepublish/submit", body={"media_id": draft_id}, idempotent=False)
+        except PermanentError as exc:
+            if exc.code == DRAFT_GONE and "draft" in memo:
+                raise OutcomeUnknownError(
+                    "the draft left the draft box: an earlier submit may have landed; recover first",
+                    code=exc.code,
+                    platform=PLATFORM,
+                ) from exc
+            raise
+        await self._remember(
+            key, publish_id=str(answer["publish_id"]), msg_data_id=str(answer.get("msg_data_id", ""))
+        )
+        log.info("wechat_publish_submitted", key=key, publish_id=answer["publish_id"], media_id=draft_id)
+        return _submitted(await self._memo(key))
+
+    async def recover(self, post: RenderedPost, key: str) -> PublishResult | None:
+        memo = await self._memo(key)
+        if "publish_id" in memo:
+            return _submitted(memo)
+        if "draft" not in memo:  # never reached draft/add: nothing can have been published
+            return None
+        found = await self._find_published(post, memo)
+        if found is not None:
+            await self._remember(key, article_id=found.remote_id)
+            log.warning("wechat_publish_recovered", key=key, article_id=found.remote_id)
+            return found
+        if await self._draft_exists(memo["draft"]):
+            return None  # the submit never landed: publishing again is safe
+        raise OutcomeUnknownError(
+            "the draft was submitted but is not (yet) among the published articles; read back later",
+            platform=PLATFORM,
+        )
+
+    async def check_status(self, result: PublishResult) -> PublishResult:
+        publish_id = result.details.get("publish_id")
+        if not publish_id:  # found by recover through batchget: already published, no job to follow
+            return result
+        answer = await self._api.call("freepublish/get", body={"publish_id": publish_id})
+        status = int(answer["publish_status"])
+        if status == 1:  # 发布中
+            return result
+        if status == 0:
+            return await self._published(answer, result)
+        reason = STATUS_MEANINGS.get(status, f"unknown publish_status {status}")
+        code = "withdrawn_externally" if status in WITHDRAWN_STATUSES else f"publish_status_{status}"
+        log.warning("wechat_publish_failed", publish_id=publish_id, publish_status=status)
+        raise PermanentError(
+            f"{reason} (publish_id {publish_id}, failed articles {answer.get('fail_idx')})",
+            code=code,
+            platform=PLATFORM,
+        )
+
+    async def update(self, remote_id: str, post: RenderedPost, key: str) -> PublishResult:
+        """REPUBLISH: delete the published article, then publish the new version under `key`."""
+        await self.withdraw(remote_id)
+        return await self.publish(post, key)
+
+    async def withdraw(self, remote_id: str) -> None:
+        # index 0 deletes every article of the publication (api_freepublishdelete); ours have one.
+        await self._api.call("freepublish/delete", body={"article_id": remote_id, "index": 0})
+        for msg_data_id, article_id in (await self._cache.hgetall(self._articles_key)).items():
+            if article_id == remote_id:
+                await self._cache.hdel(self._articles_key, msg_data_id)
+        log.info("wechat_withdrawn", article_id=remote_id)
+
+    async def fetch_live(self, remote_id: str) -> LiveContent | None:
+        answer = await self._api.call("freepublish/getarticle", body={"article_id": remote_id})
+        items = answer.get("news_item") or []
+        if not items or items[0].get("is_deleted"):
+            return None
+        item = items[0]
+        return LiveContent(
+            remote_id=remote_id, title=item["title"], body=item["content"], url=item.get("url")
+        )
+
+    async def list_comments(self, cursor: str | None) -> CommentPage:
+        """New comments on every article this account published through us.
+
+        The cursor is JSON {msg_data_id: highest user_comment_id seen}; each poll pages through an
+        article's comments from begin=0 (count 49) and keeps the newer ones, so a deleted comment
+        shifting the list never hides a new one. Assumes user_comment_id grows per article
+        (UNVERIFIED); the pipeline dedupes on remote_id anyway.
+        """
+        seen: dict[str, int] = json.loads(cursor) if cursor else {}
+        comments: list[RemoteComment] = []
+        for msg_data_id, article_id in sorted((await self._cache.hgetall(self._articles_key)).items()):
+            fresh = await self._new_comments(msg_data_id, article_id, after=seen.get(msg_data_id, 0))
+            if fresh:
+                seen[msg_data_id] = max(int(c.extra["user_comment_id"]) for c in fresh)
+                comments.extend(fresh)
+        return CommentPage(comments=comments, cursor=json.dumps(seen, sort_keys=True))
+
+    async def moderate_comment(
+        self, comment: RemoteComment, action: CommentAction, text: str | None = None
+    ) -> None:
+        target = {
+            "msg_data_id": _number(comment.extra["msg_data_id"]),
+            "index": int(comment.extra["index"]),
+            "user_comment_id": _number(comment.extra["user_comment_id"]),
+        }
+        if action is CommentAction.APPROVE:
+            await self._api.call("comment/markelect", body=target)
+        elif action is CommentAction.REJECT:
+            await self._api.call("comment/delete", body=target)
+        elif not text:
+            raise PermanentError("a reply needs text", code="empty_reply", platform=PLATFORM)
+        else:
+            await self._api.call("comment/reply/add", body={**target, "content": text}, idempotent=False)
+        log.info("wechat_comment_moderated", comment_id=comment.remote_id, action=action.value)
+
+    async def refresh_auth(self) -> None:
+        await self._tokens.force_refresh()
+
+    async def aclose(self) -> None:
+        """The HTTP client and Redis belong to the worker, which closes them."""
+
+    # -- publishing steps ----------------------------------------------------------------------
+
+    async def _create_draft(self, post: RenderedPost, key: str, memo: dict[str, str]) -> str:
+        thumb_id = await self._cover(post, key, memo)
+        hosted = {src: await self._rehost(src, key, memo) for src in post.images}
+        content = replace_images(post.body, hosted)
+        check_content_limits(content)  # hosted URLs differ in length from the portal's
+        article = {
+            "article_type": "news",
+            "title": post.title,
+            "digest": post.summary,
+            "content": content,
+            "content_source_url": post.link,  # 阅读原文 -> the portal
+            "thumb_media_id": thumb_id,
+            "need_open_comment": 1,
+            "only_fans_can_comment": 0,
+        }
+        # A duplicate draft (outcome-unknown draft/add) is invisible and harmless: idempotent enough.
+        answer = await self._api.call("draft/add", body={"articles": [article]})
+        await self._remember(key, draft=str(answer["media_id"]))
+        return str(answer["media_id"])
+
+    async def _cover(self, post: RenderedPost, key: str, memo: dict[str, str]) -> str:
+        source = post.images[0] if post.images else self._account.default_cover
+        if not source:
+            reason = "WeChat needs a cover image: the article has none and the account no default_cover"
+            raise PermanentError(reason, code="no_cover", platform=PLATFORM)
+        field = f"thumb:{source}"
+        if field not in memo:
+            media = await self._load(source)
+            answer = await self._api.call(
+                "material/add_material", params={"type": "thumb"}, files={"media": media}
+            )
+            await self._remember(key, **{field: str(answer["media_id"])})
+            memo[field] = str(answer["media_id"])
+        return memo[field]
+
+    async def _rehost(self, source: str, key: str, memo: dict[str, str]) -> str:
+        field = f"img:{source}"
+        if field not in memo:
+            answer = await self._api.call("media/uploadimg", files={"media": await self._load(source)})
+            await self._remember(key, **{field: str(answer["url"])})
+            memo[field] = str(answer["url"])
+        return memo[field]
+
+    async def _load(self, source: str) -> tuple[str, bytes, str]:
+        """An image as (filename, bytes, content type), from the portal (URL) or a local file."""
+        if not source.startswith(("http://", "https://")):
+            try:
+                data = Path(source).read_bytes()
+            except OSError as exc:
+                raise PermanentError(f"cover image {source!r} unreadable: {exc}", platform=PLATFORM) from exc
+            return Path(source).name, data, mimetypes.guess_type(source)[0] or "image/jpeg"
+        try:
+            response = await self._http.get(source)
+        except httpx.HTTPError as exc:
+            raise TransientError(f"image {source}: {exc!r}", platform=PLATFORM) from exc
+        if response.status_code >= 500:
+            raise TransientError(f"image {source}: HTTP {response.status_code}", platform=PLATFORM)
+        if response.status_code != 200:
+            raise PermanentError(f"image {source}: HTTP {response.status_code}", platform=PLATFORM)
+        name = Path(urlparse(source).path).name or "image.jpg"
+        content_type = response.headers.get("content-type", "").split(";")[0] or "image/jpeg"
+        return name, response.content, content_type
+
+    # -- reading back --------------------------------------------------------------------------
+
+    async def _published(self, answer: dict[str, Any], submitted: PublishResult) -> PublishResult:
+        article_id = str(answer["article_id"])
+        items = (answer.get("article_detail") or {}).get("item") or []
+        details = {**submitted.details, "publish_id": str(answer["publish_id"]), "article_id": article_id}
+        if details.get("msg_data_id"):
+            await self._cache.hset(self._articles_key, details["msg_data_id"], article_id)
+        else:
+            log.warning("wechat_comments_untracked", article_id=article_id, reason="no msg_data_id")
+        url = str(items[0]["article_url"]) if items else None
+        return PublishResult(remote_id=article_id, url=url, state="published", details=details)
+
+    async def _find_published(self, post: RenderedPost, memo: dict[str, str]) -> PublishResult | None:
+        """Our article among the newest published ones: its cover media_id was uploaded for this key."""
+        thumbs = {value for field, value in memo.items() if field.startswith("thumb:")}
+        for offset in range(0, RECOVER_SCAN_LIMIT, BATCHGET_PAGE):
+            body = {"offset": offset, "count": BATCHGET_PAGE, "no_content": 1}
+            page = await self._api.call("freepublish/batchget", body=body)
+            for entry in page.get("item") or []:
+                news = (entry.get("content") or {}).get("news_item") or [{}]
+                if news[0].get("thumb_media_id") in thumbs and news[0].get("content_source_url") == post.link:
+                    details = {"article_id": str(entry["article_id"]), "media_id": memo["draft"]}
+                    return PublishResult(str(entry["article_id"]), url=news[0].get("url"), details=details)
+            if offset + BATCHGET_PAGE >= int(page.get("total_count", 0)):
+                return None
+        return None
+
+    async def _draft_exists(self, media_id: str) -> bool:
+        try:
+            await self._api.call("draft/get", body={"media_id": media_id})
+        except PermanentError as exc:
+            if exc.code == DRAFT_GONE:
+                return False
+            raise
+        return True
+
+    async def _new_comments(self, msg_data_id: str, article_id: str, after: int) -> list[RemoteComment]:
+        fresh: list[RemoteComment] = []
+        begin, total = 0, 1
+        while begin < total:
+            body = {
+                "msg_data_id": _number(msg_data_id),
+                "index": 0,
+                "begin": begin,
+                "count": COMMENT_PAGE,
+                "type": 0,
+            }
+            try:
+                page = await self._api.call("comment/list", body=body)
+            except PermanentError as exc:
+                if exc.code != ARTICLE_GONE:
+                    raise
+                await self._cache.hdel(self._articles_key, msg_data_id)  # deleted outside Syndicator
+                return fresh
+            total, begin = int(page.get("total", 0)), begin + COMMENT_PAGE
+            raw = [c for c in page.get("comment") or [] if int(c["user_comment_id"]) > after]
+            fresh.extend(_comment(msg_data_id, article_id, c) for c in raw)
+        return fresh
+
+    # -- memo ----------------------------------------------------------------------------------
+
+    async def _memo(self, key: str) -> dict[str, str]:
+        return await self._cache.hgetall(MEMO_KEY.format(app_id=self._app_id, key=key))
+
+    async def _remember(self, key: str, **fields: str) -> None:
+        memo_key = MEMO_KEY.format(app_id=self._app_id, key=key)
+        for field, value in fields.items():
+            await self._cache.hset(memo_key, field, value, ttl=MEMO_TTL_SECONDS)
+
+
+def _check_post(post: RenderedPost) -> None:
+    if len(post.title) > TITLE_MAX_CHARS:
+        reason = f"title longer than WeChat's {TITLE_MAX_CHARS} characters: {post.title!r}"
+        raise PermanentError(reason, code="title_too_long", platform=PLATFORM)
+    check_content_limits(post.body)
+
+
+def _submitted(memo: dict[str, str]) -> PublishResult:
+    details = {"media_id": memo["draft"], "publish_id": memo["publish_id"]}
+    if memo.get("msg_data_id"):
+        details["msg_data_id"] = memo["msg_data_id"]
+    return PublishResult(remote_id=memo["publish_id"], state="submitted", details=details)
+
+
+def _comment(msg_data_id: str, article_id: str, raw: dict[str, Any]) -> RemoteComment:
+    comment_id = str(raw["user_comment_id"])
+    return RemoteComment(
+        remote_id=f"{msg_data_id}:0:{comment_id}",  # user_comment_id is unique per article only
+        remote_article_id=article_id,
+        author=str(raw.get("openid", "")),  # absent when the commenter used a non-WeChat identity
+        content=str(raw["content"]),
+        created_at=datetime.fromtimestamp(int(raw["create_time"]), UTC),
+        extra={"msg_data_id": msg_data_id, "index": "0", "user_comment_id": comment_id},
+    )
+
+
+def _number(value: str) -> int | str:
+    """comment/* document msg_data_id and user_comment_id as numbers."""
+    return int(value) if value.isdigit() else value
