@@ -13,7 +13,9 @@ import pytest
 import redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import SQLModel
 
+import syndicator.models  # noqa: F401  (registers every table)
 from channels.app.emulator import create_app as create_app_emulator
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
@@ -26,17 +28,6 @@ OWNER_KEY = "syndicator:test-run-owner"
 INGEST_SECRET = "test-ingest-secret"
 APP_SECRET = "test-app-secret"
 APP_SECRET_ENV = "SYNDICATOR_TEST_APP_SECRET"
-TABLES_CHILD_FIRST = [
-    "audit_event",
-    "webhook_delivery",
-    "publication",
-    "article_version",
-    "article",
-    "api_token",
-    "user",
-    "channel_account",
-    "unit",
-]
 
 
 @pytest.fixture(scope="session")
@@ -67,8 +58,8 @@ def _drop_everything(url: str) -> None:
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = open_database(database_url)
     async with database.transaction() as session:
-        for table in TABLES_CHILD_FIRST:
-            await session.exec(text(f'DELETE FROM "{table}"'))  # type: ignore[call-overload]
+        for table in reversed(SQLModel.metadata.sorted_tables):  # children before parents
+            await session.exec(text(f'DELETE FROM "{table.name}"'))  # type: ignore[call-overload]
     yield database
     await database.dispose()
 

@@ -9,11 +9,26 @@ from syndicator.models.article import (
     VersionStatus,
 )
 from syndicator.models.audit import AuditEvent, WebhookDelivery
+from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
+from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
+from syndicator.models.obligation import FeedState, Obligation, ObligationState, UpstreamItem
 from syndicator.models.org import AccountStatus, ApiToken, ChannelAccount, Role, Unit, UnitLevel, User
 
 __all__ = [
     "AccountStatus",
+    "ApplyState",
+    "CheckResult",
+    "Comment",
+    "CommentCursor",
+    "CommentState",
+    "FeedState",
+    "Notification",
+    "Obligation",
+    "ObligationState",
+    "ReviewState",
+    "Severity",
+    "UpstreamItem",
     "ApiToken",
     "Article",
     "ArticleState",

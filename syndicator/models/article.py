@@ -43,6 +43,7 @@ class Article(SQLModel, table=True):
     url: str = Field(sa_type=String(1000))
     state: str = Field(default=ArticleState.ACTIVE, sa_type=String(20))
     current_version: int = 1
+    doc_number: str | None = Field(default=None, sa_type=String(100), index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -62,6 +63,14 @@ class ArticleVersion(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     source_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Pre-publish review (see models/check.py): clear | held | released | rejected.
+    review_state: str = Field(
+        default="clear", sa_type=String(20), index=True, sa_column_kwargs={"server_default": "clear"}
+    )
+    submitted_by: str | None = Field(default=None, sa_type=String(100))  # the portal editor, if named
+    reviewed_by: int | None = Field(default=None, foreign_key="user.id")
+    reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_reason: str | None = Field(default=None, sa_type=Text)
 
 
 class Publication(SQLModel, table=True):

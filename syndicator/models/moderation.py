@@ -1,0 +1,89 @@
+"""Citizen comments pulled from the channels, and where each stands in moderation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from syndicator.models.common import UTCDateTime, utcnow
+
+
+class CommentState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    REPLIED = "replied"
+
+
+class ApplyState(StrEnum):
+    """Whether a moderator's decision has been carried out on the platform."""
+
+    NONE = "none"
+    PENDING = "pending"
+    APPLIED = "applied"
+    FAILED = "failed"
+
+
+class Comment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "remote_id", name="uq_comment_remote"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(sa_type=String(20))
+    account_id: int = Field(foreign_key="channel_account.id", index=True)
+    remote_id: str = Field(sa_type=String(200))
+    remote_article_id: str = Field(sa_type=String(200))
+    article_id: int | None = Field(default=None, foreign_key="article.id", index=True)
+    author: str = Field(sa_type=String(200))
+    content: str = Field(sa_type=Text)
+    content_hash: str = Field(sa_type=String(64))
+    revision: int = 1  # an edited comment is a new revision and goes back to pending
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    screening: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default=CommentState.PENDING, sa_type=String(20), index=True)
+    complex: bool = False
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reply_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    due_provisional: bool = False  # the due date's year is in no known holiday schedule
+    decided_by: int | None = Field(default=None, foreign_key="user.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_reason: str | None = Field(default=None, sa_type=Text)
+    reply_text: str | None = Field(default=None, sa_type=Text)
+    replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    apply_state: str = Field(default=ApplyState.NONE, sa_type=String(20))
+    apply_error: str | None = Field(default=None, sa_type=Text)
+    card_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CommentCursor(SQLModel, table=True):
+    """How far comment polling has read each account."""
+
+    __tablename__ = "comment_cursor"
+
+    account_id: int = Field(foreign_key="channel_account.id", primary_key=True)
+    cursor: str | None = Field(default=None, sa_type=Text)
+    polled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Notification(SQLModel, table=True):
+    """Outbox of chat messages: written in the transaction that decides to send, sent by a job.
+
+    `key` makes each message unique (a reminder for one obligation and offset is sent once, however
+    many workers see it due), and a message survives Telegram being unreachable.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_type=String(200), unique=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    text: str = Field(sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="pending", sa_type=String(20), index=True)  # pending | sent | failed
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
