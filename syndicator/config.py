@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
 
     # This installation's public IP address; Weibo requires it with every post (`rip`).
     public_ip: str | None = None
+
+    # Holiday schedules for years chinesecalendar does not know yet (see syndicator/workdays.py).
+    holiday_schedule_file: Path | None = None
 
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)
