@@ -311,6 +311,7 @@ def demo(
     """Run the whole pipeline on the shipped corpus against local emulators and print what was published."""
     from syndicator.demo.run import run_demo
 
+    configure_logging("WARNING")  # the summary table is the output
     ok = asyncio.run(run_demo(get_settings(), corpus_dir=corpus, timeout=timeout))
     raise typer.Exit(0 if ok else 1)
 

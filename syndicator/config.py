@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # Holiday schedules for years chinesecalendar does not know yet (see syndicator/workdays.py).
     holiday_schedule_file: Path | None = None
 
+    # WeChat's PUBLISHJOBFINISH push (服务器配置): the token and, in safe mode, the EncodingAESKey.
+    wechat_callback_token: SecretStr = SecretStr("")
+    wechat_encoding_aes_key: SecretStr = SecretStr("")
+
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)
 

@@ -28,8 +28,8 @@ def publish_job_id(publication_id: int, generation: int) -> str:
     return f"publish:{publication_id}:{generation}"
 
 
-def poll_job_id(publication_id: int, generation: int) -> str:
-    return f"poll:{publication_id}:{generation}"
+def poll_job_id(publication_id: int, generation: int, suffix: str = "") -> str:
+    return f"poll:{publication_id}:{generation}" + (f":{suffix}" if suffix else "")
 
 
 async def enqueue_publish(
@@ -45,11 +45,14 @@ async def enqueue_publish(
     return job is not None
 
 
-async def enqueue_poll(redis: ArqRedis, publication_id: int, generation: int, *, defer_by: float) -> bool:
+async def enqueue_poll(
+    redis: ArqRedis, publication_id: int, generation: int, *, defer_by: float, suffix: str = ""
+) -> bool:
+    """`suffix` gives a prompt read (a WeChat push) its own job beside the deferred regular poll."""
     job = await redis.enqueue_job(
         POLL_JOB,
         publication_id,
-        _job_id=poll_job_id(publication_id, generation),
+        _job_id=poll_job_id(publication_id, generation, suffix),
         _defer_by=defer_by,
         _expires=JOB_EXPIRES_SECONDS,
     )

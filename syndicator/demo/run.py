@@ -27,6 +27,8 @@ from sqlmodel import col, select
 from starlette.types import ASGIApp
 
 from channels.app.emulator import create_app as create_app_emulator
+from channels.wechat.emulator import create_app as create_wechat_emulator
+from channels.weibo.emulator import create_app as create_weibo_emulator
 from syndicator import admin
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
@@ -51,9 +53,26 @@ class DemoChannel:
     account_options: dict[str, str] = field(default_factory=dict)
 
 
+DEMO_WECHAT_APP_ID = "wxd3m0d3m0d3m0d3m0"
 CHANNELS = [
     DemoChannel(
         "app", lambda: create_app_emulator("demo-app-secret"), "SYNDICATOR_DEMO_APP_SECRET", "demo-app-secret"
+    ),
+    DemoChannel(
+        "wechat",
+        lambda: create_wechat_emulator(
+            app_id=DEMO_WECHAT_APP_ID, app_secret="demo-wechat-secret", publish_delay_seconds=0.3
+        ),
+        "SYNDICATOR_DEMO_WECHAT_SECRET",
+        "demo-wechat-secret",
+        # Most portal documents carry no image, and WeChat requires a cover.
+        {"app_id": DEMO_WECHAT_APP_ID, "default_cover": str(Path(__file__).resolve().parent / "cover.png")},
+    ),
+    DemoChannel(
+        "weibo",
+        lambda: create_weibo_emulator(access_token="demo-weibo-token", safe_domains=("gov.cn",)),
+        "SYNDICATOR_DEMO_WEIBO_TOKEN",
+        "demo-weibo-token",
     ),
 ]
 
@@ -71,6 +90,7 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
             "ingest_secret": SecretStr(DEMO_INGEST_SECRET),
             "queue_name": "syndicator:demo",
             "stuck_after_seconds": 10,
+            "async_publish_poll_seconds": 0.3,
         }
     )
     if not await _redis_reachable(settings, console):
@@ -124,6 +144,7 @@ async def _seed(db: Database, articles: list[dict[str, Any]], servers: dict[str,
         for unit in sorted({a["unit"] for a in articles}):
             level = next(a["unit_level"] for a in articles if a["unit"] == unit)
             await admin.add_unit(session, unit, level, None, actor="demo")
+            portal = next(a["source_portal"] for a in articles if a["unit"] == unit)
             for channel in CHANNELS:
                 await admin.add_account(
                     session,
@@ -133,7 +154,7 @@ async def _seed(db: Database, articles: list[dict[str, Any]], servers: dict[str,
                     api_base_url=servers[channel.platform].url,
                     secret_env=channel.secret_env,
                     actor="demo",
-                    **channel.account_options,
+                    **{"safe_domain": portal, **channel.account_options},
                 )
 
 

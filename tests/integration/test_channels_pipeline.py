@@ -1,0 +1,127 @@
+"""Each channel through the real queue: webhook -> arq worker -> adapter -> emulator over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from channels.wechat.emulator import create_app as create_wechat
+from channels.weibo.emulator import create_app as create_weibo
+from syndicator import admin
+from syndicator.background_server import BackgroundServer
+from syndicator.models import PublicationState
+from tests.support import (
+    corpus_articles,
+    emulator_state,
+    inject_faults,
+    post_signed,
+    publications,
+    run_worker,
+)
+
+pytestmark = pytest.mark.integration
+
+COVER = Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "cover.png"
+WECHAT_APP_ID = "wx0123456789abcdef"
+
+
+@dataclass
+class Channel:
+    platform: str
+    server: BackgroundServer
+    account: dict[str, Any]
+    publish_path: str
+
+    def published_count(self) -> int:
+        state = emulator_state(self.server.url)
+        return len(state["submissions"]) if self.platform == "wechat" else len(state["shares"])
+
+
+@pytest.fixture(params=["wechat", "weibo"])
+def channel(request, monkeypatch) -> Iterator[Channel]:
+    if request.param == "wechat":
+        monkeypatch.setenv("TEST_WECHAT_SECRET", "wechat-secret")
+        app = create_wechat(app_id=WECHAT_APP_ID, app_secret="wechat-secret", publish_delay_seconds=0.1)
+        account = {"app_id": WECHAT_APP_ID, "secret_env": "TEST_WECHAT_SECRET", "default_cover": str(COVER)}
+        path = "/cgi-bin/freepublish/submit"
+    else:
+        monkeypatch.setenv("TEST_WEIBO_TOKEN", "weibo-token")
+        app = create_weibo(access_token="weibo-token", safe_domains=("gov.cn",))
+        account = {"secret_env": "TEST_WEIBO_TOKEN", "safe_domain": "xingning.gov.cn"}
+        path = "/2/statuses/share.json"
+    with BackgroundServer(app) as server:
+        yield Channel(request.param, server, account, path)
+
+
+@pytest.fixture
+async def article(db, api, channel) -> dict[str, Any]:
+    article = corpus_articles()[1]
+    async with db.transaction() as session:
+        await admin.add_unit(session, article["unit"], article["unit_level"], None, actor="test")
+        await admin.add_account(
+            session,
+            unit=article["unit"],
+            platform=channel.platform,
+            name="account",
+            api_base_url=channel.server.url,
+            actor="test",
+            **channel.account,
+        )
+    assert (await post_signed(api, article)).status_code == 202
+    return article
+
+
+async def test_article_is_published_once_through_the_queue(db, settings, article, channel) -> None:
+    await run_worker(settings)
+    (publication,) = await publications(db)
+    assert publication.state == PublicationState.PUBLISHED, publication.error_message
+    assert publication.remote_id and publication.remote_url
+    assert channel.published_count() == 1
+
+
+@pytest.mark.parametrize("kind", ["timeout_after", "drop_after"])
+async def test_lost_answer_is_read_back_not_posted_again(db, settings, article, channel, kind) -> None:
+    inject_faults(channel.server.url, hang_seconds=3, queue=[{"kind": kind, "path": channel.publish_path}])
+    await run_worker(settings)
+    (publication,) = await publications(db)
+    assert publication.state == PublicationState.PUBLISHED, publication.error_message
+    assert channel.published_count() == 1
+
+
+async def test_transient_platform_errors_are_retried(db, settings, article, channel) -> None:
+    busy = (
+        {"errcode": -1, "errmsg": "system error"}
+        if channel.platform == "wechat"
+        else {"request": channel.publish_path, "error_code": 10001, "error": "system error!"}
+    )
+    status = 200 if channel.platform == "wechat" else 500
+    inject_faults(
+        channel.server.url,
+        queue=[{"kind": "answer", "status": status, "body": busy, "path": channel.publish_path}],
+    )
+    await run_worker(settings)
+    (publication,) = await publications(db)
+    assert publication.state == PublicationState.PUBLISHED and publication.attempts == 1
+    assert channel.published_count() == 1
+
+
+async def test_platform_refusal_fails_with_its_code(db, settings, article, channel) -> None:
+    refusal = (
+        {"errcode": 48001, "errmsg": "api unauthorized"}
+        if channel.platform == "wechat"
+        else {"request": channel.publish_path, "error_code": 20020, "error": "Contain advertising!"}
+    )
+    status = 200 if channel.platform == "wechat" else 400
+    inject_faults(
+        channel.server.url,
+        queue=[{"kind": "answer", "status": status, "body": refusal, "path": channel.publish_path}],
+    )
+    await run_worker(settings)
+    (publication,) = await publications(db)
+    assert publication.state == PublicationState.FAILED
+    assert publication.error_code == str(refusal.get("errcode", refusal.get("error_code")))
+    assert channel.published_count() == 0
