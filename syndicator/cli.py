@@ -21,8 +21,9 @@ from syndicator.config import Settings, get_settings
 from syndicator.db import open_database
 from syndicator.log import configure_logging
 from syndicator.models import ChannelAccount, Unit, User
+from syndicator.pipeline.withdrawal import WithdrawalError, request_withdrawal
 from syndicator.publications import PublicationError, list_publications, retry_publication
-from syndicator.queue import connect, enqueue_publish, enqueue_publish_all
+from syndicator.queue import WITHDRAW_JOB, connect, enqueue_publish, enqueue_publish_all
 
 app = typer.Typer(
     help="Syndicate portal articles to WeChat, Weibo and the app, and keep them accountable.",
@@ -45,7 +46,7 @@ for sub, name in (
 CLI_ACTOR = "cli"
 T = TypeVar("T")
 
-KNOWN_ERRORS = (admin.AdminError, PublicationError, UnknownUnitError)
+KNOWN_ERRORS = (admin.AdminError, PublicationError, UnknownUnitError, WithdrawalError)
 
 
 def fail(message: str) -> typer.Exit:
@@ -301,6 +302,14 @@ def publications_retry(publication_id: int) -> None:
     publication = in_transaction(lambda s: retry_publication(s, publication_id, actor=CLI_ACTOR))
     if on_queue(lambda redis: enqueue_publish(redis, publication_id, publication.generation)):
         typer.echo(f"publication {publication_id} queued again")
+
+
+@app.command()
+def withdraw(article_id: int) -> None:
+    """Withdraw an article from every channel that shows it."""
+    removing = in_transaction(lambda s: request_withdrawal(s, article_id, actor=CLI_ACTOR, source="cli"))
+    on_queue(lambda redis: enqueue_publish_all(redis, removing, job=WITHDRAW_JOB))
+    typer.echo(f"article {article_id} withdrawn; removing {len(removing)} post(s)")
 
 
 @app.command()

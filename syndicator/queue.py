@@ -13,6 +13,7 @@ log = structlog.get_logger(__name__)
 
 PUBLISH_JOB = "publish_publication"
 POLL_JOB = "poll_publication"
+WITHDRAW_JOB = "withdraw_publication"
 # A queued job that no worker started within this time is dropped by arq; the reconciler
 # re-enqueues from the database, so this only bounds how long Redis keeps dead entries.
 JOB_EXPIRES_SECONDS = 7 * 24 * 3600
@@ -59,13 +60,26 @@ async def enqueue_poll(
     return job is not None
 
 
-async def enqueue_publish_all(redis: ArqRedis | None, publication_ids: list[int]) -> int:
+async def enqueue_withdraw(redis: ArqRedis, publication_id: int, generation: int) -> bool:
+    job = await redis.enqueue_job(
+        WITHDRAW_JOB,
+        publication_id,
+        _job_id=f"withdraw:{publication_id}:{generation}",
+        _expires=JOB_EXPIRES_SECONDS,
+    )
+    return job is not None
+
+
+async def enqueue_publish_all(
+    redis: ArqRedis | None, publication_ids: list[int], *, job: str = PUBLISH_JOB
+) -> int:
     """Best effort after a commit: if Redis is down the reconciler picks the publications up."""
     if redis is None or not publication_ids:
         return 0
+    enqueue = enqueue_withdraw if job == WITHDRAW_JOB else enqueue_publish
     try:
         for publication_id in publication_ids:
-            await enqueue_publish(redis, publication_id)
+            await enqueue(redis, publication_id, 0)
     except (RedisError, OSError) as exc:
         log.warning("enqueue_failed_reconciler_will_retry", error=str(exc), publications=publication_ids)
         return 0

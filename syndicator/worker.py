@@ -13,6 +13,7 @@ from syndicator.db import open_database
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import poll_publication, publish_publication
 from syndicator.pipeline.reconciler import reconcile_stuck
+from syndicator.pipeline.withdrawal import withdraw_publication
 
 # Attempts are counted in the database (quota waits must not use them up), so arq's own
 # try limit only guards against a runaway job.
@@ -41,6 +42,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "functions": [
             func(publish_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
             func(poll_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
+            func(withdraw_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
         ],
         "cron_jobs": [cron(reconcile_stuck, second={0, 30}, run_at_startup=True, unique=True)],
         "on_startup": startup,

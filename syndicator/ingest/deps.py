@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from arq import ArqRedis
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.models import User
+from syndicator.models import User, WebhookDelivery
 from syndicator.security import authenticate
 from syndicator.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
@@ -84,6 +86,18 @@ async def signed_body(request: Request, state: StateDep) -> bytes:
 
 
 SignedBody = Annotated[bytes, Depends(signed_body)]
+
+
+@asynccontextmanager
+async def delivery_transaction(state: ApiState, request: Request) -> AsyncIterator[AsyncSession]:
+    """The transaction of one signed delivery; the signature is stored with it, so a replay is refused."""
+    try:
+        async with state.db.transaction() as session:
+            session.add(WebhookDelivery(signature=request.headers[SIGNATURE_HEADER].strip()))
+            await session.flush()
+            yield session
+    except IntegrityError as exc:
+        raise HTTPException(401, detail="signature already used (replay); sign each delivery afresh") from exc
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, User]]:

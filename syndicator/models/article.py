@@ -28,6 +28,7 @@ class PublicationState(StrEnum):
     SUBMITTED = "submitted"
     PUBLISHED = "published"
     FAILED = "failed"
+    WITHDRAWING = "withdrawing"  # the article was withdrawn; the post is being removed
     WITHDRAWN = "withdrawn"
     SUPERSEDED = "superseded"
 

@@ -25,11 +25,11 @@ from channels.base import (
     RateLimitedError,
 )
 from syndicator import audit
-from syndicator.models import ChannelAccount, Publication, PublicationState, utcnow
+from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
 from syndicator.pipeline.sending import SendPlan, claim, send
-from syndicator.queue import enqueue_poll
+from syndicator.queue import enqueue_poll, enqueue_withdraw
 
 log = structlog.get_logger(__name__)
 
@@ -101,7 +101,17 @@ async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
             return PublicationState.FAILED
         raise Retry(defer=deps.settings.async_publish_poll_seconds)
     async with deps.db.transaction() as session:
-        return await _record_published(session, publication_id, result, expect=PublicationState.SUBMITTED)
+        state = await _record_published(session, publication_id, result, expect=PublicationState.SUBMITTED)
+    await _follow_up(deps, publication_id, state)
+    return state
+
+
+async def _follow_up(deps: PipelineDeps, publication_id: int, state: str) -> None:
+    """Queue what a new state needs next: a poll for a submitted post, removal for a withdrawn one."""
+    if state == PublicationState.SUBMITTED:
+        await enqueue_poll(deps.redis, publication_id, 0, defer_by=deps.settings.async_publish_poll_seconds)
+    elif state == PublicationState.WITHDRAWING:
+        await enqueue_withdraw(deps.redis, publication_id, 0)
 
 
 async def _record_success(session: AsyncSession, plan: SendPlan, result: PublishResult) -> str:
@@ -156,6 +166,11 @@ async def _record_published(
         url=result.url,
     )
     log.info("publication_published", publication_id=publication.id, remote_id=result.remote_id)
+    article = await session.get(Article, publication.article_id)
+    if article is not None and article.state == ArticleState.WITHDRAWN:
+        # Withdrawn while this was being sent: the post that just appeared must go again.
+        publication.state = PublicationState.WITHDRAWING
+        return PublicationState.WITHDRAWING
     return PublicationState.PUBLISHED
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 # Publications the pipeline still owes an answer for; the reconciler watches these.
-IN_FLIGHT_STATES = ("pending", "sending", "submitted")
+IN_FLIGHT_STATES = ("pending", "sending", "submitted", "withdrawing")
 TERMINAL_STATES = ("published", "failed", "withdrawn", "superseded")
 
 

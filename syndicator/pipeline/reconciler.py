@@ -19,7 +19,8 @@ from sqlmodel import col, select
 from syndicator.db import Database
 from syndicator.models import Publication, PublicationState, utcnow
 from syndicator.pipeline.context import PipelineDeps
-from syndicator.queue import enqueue_poll, enqueue_publish
+from syndicator.pipeline.policy import IN_FLIGHT_STATES
+from syndicator.queue import enqueue_poll, enqueue_publish, enqueue_withdraw
 
 log = structlog.get_logger(__name__)
 
@@ -40,9 +41,7 @@ async def requeue_stuck(db: Database, redis: ArqRedis, *, older_than: datetime, 
         query = (
             select(Publication.id, Publication.state, Publication.generation, Publication.next_attempt_at)
             .where(
-                col(Publication.state).in_(
-                    [PublicationState.PENDING, PublicationState.SENDING, PublicationState.SUBMITTED]
-                ),
+                col(Publication.state).in_(IN_FLIGHT_STATES),
                 Publication.updated_at < older_than,
                 or_(col(Publication.next_attempt_at).is_(None), col(Publication.next_attempt_at) <= now),
             )
@@ -54,6 +53,8 @@ async def requeue_stuck(db: Database, redis: ArqRedis, *, older_than: datetime, 
     for publication_id, state, generation, _next_at in rows:
         if state == PublicationState.SUBMITTED:
             requeued += await enqueue_poll(redis, publication_id, generation, defer_by=poll_delay)
+        elif state == PublicationState.WITHDRAWING:
+            requeued += await enqueue_withdraw(redis, publication_id, generation)
         else:
             requeued += await enqueue_publish(redis, publication_id, generation)
     if requeued:

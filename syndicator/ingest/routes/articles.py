@@ -6,15 +6,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from syndicator.articles import ArticleIn, IngestOutcome, UnknownUnitError, ingest_article
-from syndicator.ingest.deps import SessionDep, SignedBody, StateDep, client_address, require_roles
-from syndicator.models import Article, ArticleVersion, User, WebhookDelivery
+from syndicator.ingest.deps import (
+    SessionDep,
+    SignedBody,
+    StateDep,
+    client_address,
+    delivery_transaction,
+    require_roles,
+)
+from syndicator.models import Article, ArticleVersion, User
+from syndicator.pipeline.withdrawal import WithdrawalError, request_withdrawal
 from syndicator.publications import list_publications
-from syndicator.queue import enqueue_publish_all
-from syndicator.signing import SIGNATURE_HEADER
+from syndicator.queue import WITHDRAW_JOB, enqueue_publish_all
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 
@@ -34,16 +40,34 @@ async def receive_article(request: Request, body: SignedBody, state: StateDep) -
     """Accept an approved article from the portal (signed; see DESIGN.md "Ingest")."""
     payload = parse_article(body)
     try:
-        async with state.db.transaction() as session:
-            session.add(WebhookDelivery(signature=request.headers[SIGNATURE_HEADER].strip()))
-            await session.flush()
+        async with delivery_transaction(state, request) as session:
             outcome = await ingest_article(session, payload, actor="portal", source=client_address(request))
     except UnknownUnitError as exc:
         raise HTTPException(422, detail=[{"field": "unit", "message": str(exc)}]) from exc
-    except IntegrityError as exc:
-        raise HTTPException(401, detail="signature already used (replay); sign each delivery afresh") from exc
     await enqueue_publish_all(state.redis, outcome.publication_ids)
     return accepted(outcome)
+
+
+class WithdrawalAccepted(BaseModel):
+    article_id: int
+    state: str
+    withdrawing: list[int]
+
+
+@router.delete("/{article_id}", status_code=202, response_model=WithdrawalAccepted)
+async def withdraw_article(
+    article_id: int, request: Request, _body: SignedBody, state: StateDep
+) -> WithdrawalAccepted:
+    """Withdraw an article from every channel (signed like the webhook; the body may be empty)."""
+    try:
+        async with delivery_transaction(state, request) as session:
+            removing = await request_withdrawal(
+                session, article_id, actor="portal", source=client_address(request)
+            )
+    except WithdrawalError as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+    await enqueue_publish_all(state.redis, removing, job=WITHDRAW_JOB)
+    return WithdrawalAccepted(article_id=article_id, state="withdrawn", withdrawing=removing)
 
 
 def parse_article(body: bytes) -> ArticleIn:

@@ -1,0 +1,111 @@
+"""Withdrawing an article removes it from every channel, whatever state each publication is in."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from channels.wechat.emulator import create_app as create_wechat
+from channels.weibo.emulator import create_app as create_weibo
+from syndicator import admin
+from syndicator.background_server import BackgroundServer
+from syndicator.models import PublicationState
+from syndicator.signing import signed_headers
+from tests.conftest import APP_SECRET_ENV, INGEST_SECRET
+from tests.integration.test_channels_pipeline import COVER, WECHAT_APP_ID
+from tests.support import corpus_articles, emulator_state, post_signed, publications, run_worker
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def emulators(app_emulator, monkeypatch):
+    monkeypatch.setenv("TEST_WECHAT_SECRET", "wechat-secret")
+    monkeypatch.setenv("TEST_WEIBO_TOKEN", "weibo-token")
+    wechat = create_wechat(app_id=WECHAT_APP_ID, app_secret="wechat-secret", publish_delay_seconds=0)
+    weibo = create_weibo(access_token="weibo-token", safe_domains=("gov.cn",))
+    with BackgroundServer(wechat) as wechat_server, BackgroundServer(weibo) as weibo_server:
+        yield {"app": app_emulator, "wechat": wechat_server, "weibo": weibo_server}
+
+
+@pytest.fixture
+async def everywhere(db, api, settings, emulators):
+    """One article published on the app, WeChat and Weibo."""
+    article = corpus_articles()[1]
+    async with db.transaction() as session:
+        await admin.add_unit(session, article["unit"], "county", None, actor="test")
+        for platform, options in (
+            ("app", {"secret_env": APP_SECRET_ENV}),
+            (
+                "wechat",
+                {"app_id": WECHAT_APP_ID, "secret_env": "TEST_WECHAT_SECRET", "default_cover": str(COVER)},
+            ),
+            ("weibo", {"secret_env": "TEST_WEIBO_TOKEN", "safe_domain": "xingning.gov.cn"}),
+        ):
+            await admin.add_account(
+                session,
+                unit=article["unit"],
+                platform=platform,
+                name=platform,
+                api_base_url=emulators[platform].url,
+                actor="test",
+                **options,
+            )
+    article_id = (await post_signed(api, article)).json()["article_id"]
+    await run_worker(settings)
+    assert {p.state for p in await publications(db)} == {PublicationState.PUBLISHED}
+    return article_id
+
+
+async def delete_signed(api, article_id: int, secret: str = INGEST_SECRET):
+    return await api.delete(
+        f"/api/v1/articles/{article_id}", headers=signed_headers(secret, b"", time.time())
+    )
+
+
+async def test_withdrawal_removes_the_post_from_every_channel(
+    db, api, settings, emulators, everywhere
+) -> None:
+    response = await delete_signed(api, everywhere)
+    assert response.status_code == 202 and len(response.json()["withdrawing"]) == 3
+    await run_worker(settings)
+
+    assert {p.state for p in await publications(db)} == {PublicationState.WITHDRAWN}
+    app_state = emulator_state(emulators["app"].url)
+    assert [a["status"] for a in app_state["articles"].values()] == ["deleted"]
+    (wechat_items,) = emulator_state(emulators["wechat"].url)["articles"].values()
+    assert [item["is_deleted"] for item in wechat_items] == [True]
+    assert [s["deleted"] for s in emulator_state(emulators["weibo"].url)["statuses"]] == [True]
+
+
+async def test_withdrawal_is_signed_and_idempotent(db, api, settings, everywhere) -> None:
+    assert (await delete_signed(api, everywhere, secret="wrong")).status_code == 401
+    assert (await delete_signed(api, 999_999)).status_code == 404
+    first = time.time()
+    assert (await delete_signed(api, everywhere, now=first)).status_code == 202
+    assert (await delete_signed(api, everywhere, now=first)).status_code == 401  # a replay
+    again = await delete_signed(api, everywhere, now=first + 1)  # a fresh delivery of the same request
+    assert again.status_code == 202 and again.json()["withdrawing"] == []
+
+
+async def test_an_article_withdrawn_before_it_was_sent_never_reaches_a_channel(
+    db, api, settings, app_emulator
+) -> None:
+    article = corpus_articles()[1]
+    async with db.transaction() as session:
+        await admin.add_unit(session, article["unit"], "county", None, actor="test")
+        await admin.add_account(
+            session,
+            unit=article["unit"],
+            platform="app",
+            name="app",
+            api_base_url=app_emulator.url,
+            secret_env=APP_SECRET_ENV,
+            actor="test",
+        )
+    article_id = (await post_signed(api, article)).json()["article_id"]
+    assert (await delete_signed(api, article_id)).json()["withdrawing"] == []
+    await run_worker(settings)
+    assert [p.state for p in await publications(db)] == [PublicationState.WITHDRAWN]
+    assert emulator_state(app_emulator.url)["created"] == 0
