@@ -58,10 +58,9 @@ async def everywhere(db, api, settings, emulators):
     return article_id
 
 
-async def delete_signed(api, article_id: int, secret: str = INGEST_SECRET):
-    return await api.delete(
-        f"/api/v1/articles/{article_id}", headers=signed_headers(secret, b"", time.time())
-    )
+async def delete_signed(api, article_id: int, secret: str = INGEST_SECRET, *, now: float | None = None):
+    headers = signed_headers(secret, b"", now or time.time())
+    return await api.delete(f"/api/v1/articles/{article_id}", headers=headers)
 
 
 async def test_withdrawal_removes_the_post_from_every_channel(
