@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 import nh3
 
@@ -71,3 +72,16 @@ def summarize(text: str, limit: int) -> str:
     """The first `limit` characters of the text on one line, with an ellipsis when cut."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+_URL = re.compile(r"https?://\S+")
+_NOT_TEXT = re.compile(r"[\s\u3000]+")
+
+
+def comparable_text(body: str) -> str:
+    """Text for comparing what a channel shows with what we sent.
+
+    Markup and links are dropped (platforms rewrite both: re-hosted images, t.cn short links),
+    NFKC folds full-width forms into half-width ones, and whitespace is removed.
+    """
+    return _NOT_TEXT.sub("", unicodedata.normalize("NFKC", _URL.sub("", plain_text(body))))

@@ -312,6 +312,41 @@ def withdraw(article_id: int) -> None:
     typer.echo(f"article {article_id} withdrawn; removing {len(removing)} post(s)")
 
 
+@app.command("audit")
+def audit_command(
+    fix: Annotated[bool, typer.Option("--fix", help="re-sync what drifted")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Read every live post back and report drift from the current version (exit 1 on drift)."""
+    from syndicator.consistency import audit_consistency
+    from syndicator.pipeline.context import open_pipeline_deps
+
+    async def run() -> list[Any]:
+        async with open_pipeline_deps(get_settings()) as deps:
+            return await audit_consistency(deps, fix=fix)
+
+    try:
+        drifts = asyncio.run(run())
+    except (RedisError, OSError) as exc:
+        raise fail(f"{redis_down_message(get_settings())} ({exc})") from None
+    rows = [
+        {
+            "kind": d.kind.value,
+            "publication": d.publication_id,
+            "platform": d.platform,
+            "account": d.account,
+            "remote_id": d.remote_id,
+            "fixed": d.fixed,
+            "error": d.error or "",
+            "title": d.title[:30],
+        }
+        for d in drifts
+    ]
+    typer.echo(json.dumps(rows, ensure_ascii=False, indent=2)) if as_json else print_rows(rows)
+    unresolved = [d for d in drifts if not d.fixed]
+    raise typer.Exit(1 if unresolved else 0)
+
+
 @app.command()
 def demo(
     corpus: Annotated[Path | None, typer.Option(help="folder of portal article JSON files")] = None,

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     # A publication untouched this long in pending/sending is re-enqueued by the reconciler.
     stuck_after_seconds: int = 60
     async_publish_poll_seconds: float = 5.0
+    # The consistency audit reads every live post back this often (hours of the day, Asia/Shanghai).
+    consistency_audit_hours: set[int] = Field(default_factory=lambda: {2, 14})
 
     @property
     def is_sqlite(self) -> bool:

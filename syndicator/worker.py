@@ -9,6 +9,7 @@ from arq.connections import RedisSettings
 
 from channels.http import make_http_client
 from syndicator.config import Settings, get_settings
+from syndicator.consistency import run_consistency_audit
 from syndicator.db import open_database
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import poll_publication, publish_publication
@@ -44,7 +45,16 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(poll_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
             func(withdraw_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
         ],
-        "cron_jobs": [cron(reconcile_stuck, second={0, 30}, run_at_startup=True, unique=True)],
+        "cron_jobs": [
+            cron(reconcile_stuck, second={0, 30}, run_at_startup=True, unique=True),
+            cron(
+                run_consistency_audit,
+                hour=settings.consistency_audit_hours,
+                minute=0,
+                unique=True,
+                timeout=3600,
+            ),
+        ],
         "on_startup": startup,
         "on_shutdown": shutdown,
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),

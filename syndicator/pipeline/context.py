@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import httpx
 from arq import ArqRedis
 
 from channels.base import AccountConfig, ChannelAdapter, Platform
+from channels.http import make_http_client
 from channels.registry import build_adapter
 from syndicator.config import Settings
 from syndicator.db import Database
@@ -56,3 +59,23 @@ def account_config(account: ChannelAccount, *, public_ip: str | None = None) -> 
         default_cover=account.default_cover,
         public_ip=public_ip,
     )
+
+
+@asynccontextmanager
+async def open_pipeline_deps(settings: Settings) -> AsyncIterator[PipelineDeps]:
+    """Pipeline dependencies outside a worker (the CLI's `audit`): the caller owns them all."""
+    from syndicator.db import open_database
+    from syndicator.queue import connect
+
+    redis = await connect(settings.redis_url, settings.queue_name)
+    deps = PipelineDeps(
+        settings=settings,
+        db=open_database(settings.database_url),
+        redis=redis,
+        http=make_http_client(settings.channel_timeout_seconds),
+    )
+    try:
+        yield deps
+    finally:
+        await deps.aclose()
+        await redis.aclose()

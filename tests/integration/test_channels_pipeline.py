@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from channels.weibo.emulator import create_app as create_weibo
 from syndicator import admin
 from syndicator.background_server import BackgroundServer
 from syndicator.models import PublicationState
+from tests.integration.conftest import COVER, WECHAT_APP_ID
 from tests.support import (
     corpus_articles,
     emulator_state,
@@ -24,9 +24,6 @@ from tests.support import (
 )
 
 pytestmark = pytest.mark.integration
-
-COVER = Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "cover.png"
-WECHAT_APP_ID = "wx0123456789abcdef"
 
 
 @dataclass

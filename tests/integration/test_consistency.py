@@ -1,0 +1,79 @@
+"""The consistency audit reads every channel back and finds (and with --fix, mends) drift."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from channels.http import make_http_client
+from syndicator.consistency import DriftKind, audit_consistency
+from syndicator.models import Article, ArticleState, Notification, PublicationState
+from syndicator.pipeline.context import PipelineDeps
+from syndicator.queue import connect
+from syndicator.signing import signed_headers
+from tests.conftest import APP_SECRET
+from tests.integration.conftest import WEIBO_TOKEN
+from tests.support import publications
+
+pytestmark = pytest.mark.integration
+
+
+async def run_audit(settings, db, *, fix: bool = False):
+    redis = await connect(settings.redis_url, settings.queue_name)
+    async with make_http_client() as http:
+        try:
+            return await audit_consistency(
+                PipelineDeps(settings=settings, db=db, redis=redis, http=http), fix=fix
+            )
+        finally:
+            await redis.aclose()
+
+
+def edit_in_app(app_url: str, remote_id: str) -> None:
+    body = json.dumps({"body_html": "<p>被直接篡改的内容</p>"}, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", **signed_headers(APP_SECRET, body)}
+    httpx.put(f"{app_url}/v1/articles/{remote_id}", content=body, headers=headers).raise_for_status()
+
+
+def delete_on_weibo(weibo_url: str, status_id: str) -> None:
+    httpx.post(f"{weibo_url}/2/statuses/destroy.json", data={"access_token": WEIBO_TOKEN, "id": status_id})
+
+
+async def test_no_drift_right_after_publishing(db, settings, everywhere) -> None:
+    assert await run_audit(settings, db) == []
+
+
+async def test_edits_and_deletions_on_the_channels_are_found_and_fixed(
+    db, settings, emulators, everywhere
+) -> None:
+    by_platform = {p.account_id: p for p in await publications(db)}
+    app_pub, _wechat_pub, weibo_pub = (by_platform[i] for i in sorted(by_platform))
+    edit_in_app(emulators["app"].url, app_pub.remote_id)
+    delete_on_weibo(emulators["weibo"].url, weibo_pub.remote_id)
+
+    settings = settings.model_copy(update={"moderation_chat_id": -100})
+    found = {(d.platform, d.kind) for d in await run_audit(settings, db)}
+    assert found == {("app", DriftKind.ALTERED), ("weibo", DriftKind.MISSING)}
+    async with db.transaction() as session:
+        alerts = (await session.exec(select(Notification))).all()
+    assert len(alerts) == 2
+    assert any("app（app）渠道上的内容被改动" in a.text for a in alerts)
+    assert any("weibo（weibo）渠道上已不存在" in a.text for a in alerts)
+
+    fixed = await run_audit(settings, db, fix=True)
+    assert all(d.fixed for d in fixed) and len(fixed) == 2
+    assert await run_audit(settings, db) == []
+
+
+async def test_a_withdrawn_article_still_live_is_extra(db, settings, everywhere) -> None:
+    async with db.transaction() as session:
+        article = (await session.exec(select(Article))).one()
+        article.state = ArticleState.WITHDRAWN  # withdrawn here, but nobody removed the posts
+    drifts = await run_audit(settings, db)
+    assert {d.kind for d in drifts} == {DriftKind.EXTRA} and len(drifts) == 3
+    await run_audit(settings, db, fix=True)
+    assert await run_audit(settings, db) == []
+    assert {p.state for p in await publications(db)} == {PublicationState.WITHDRAWN}
