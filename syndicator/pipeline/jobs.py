@@ -26,6 +26,7 @@ from channels.base import (
 )
 from syndicator import audit
 from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
+from syndicator.notify import notify
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
 from syndicator.pipeline.sending import SendPlan, claim, send
@@ -34,6 +35,8 @@ from syndicator.queue import enqueue_poll, enqueue_withdraw
 log = structlog.get_logger(__name__)
 
 WORKER = "worker"
+# The code adapters give a credential that only a person can renew (a Weibo token).
+REAUTHORIZE = "reauthorize"
 # A WeChat publish that has not completed after this many polls is reported as failed.
 MAX_POLLS = 720
 
@@ -87,7 +90,14 @@ async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
         result = await adapter.check_status(submitted)
     except PermanentError as exc:
         async with deps.db.transaction() as session:
-            await _fail(session, publication_id, exc.code, exc.message, expect=PublicationState.SUBMITTED)
+            await _fail(
+                session,
+                publication_id,
+                exc.code,
+                exc.message,
+                expect=PublicationState.SUBMITTED,
+                alert_chat=deps.settings.moderation_chat_id,
+            )
         return PublicationState.FAILED
     except ChannelError as exc:
         log.info("poll_retry", publication_id=publication_id, error=str(exc))
@@ -96,7 +106,11 @@ async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
         if ctx.get("job_try", 1) >= MAX_POLLS:
             async with deps.db.transaction() as session:
                 await _fail(
-                    session, publication_id, "never_completed", "the platform never finished publishing"
+                    session,
+                    publication_id,
+                    "never_completed",
+                    "the platform never finished publishing",
+                    alert_chat=deps.settings.moderation_chat_id,
                 )
             return PublicationState.FAILED
         raise Retry(defer=deps.settings.async_publish_poll_seconds)
@@ -202,6 +216,7 @@ async def _handle_failure(
                 plan.publication_id,
                 _failure_code(exc),
                 _failure_message(publication, exc),
+                alert_chat=deps.settings.moderation_chat_id,
             )
             return PublicationState.FAILED
         # A platform that said "not done" can be sent to again; "maybe done" must be read back first.
@@ -258,8 +273,15 @@ def _failure_message(publication: Publication, exc: ChannelError) -> str:
 
 
 async def _fail(
-    session: AsyncSession, publication_id: int, code: str | None, message: str, *, expect: str | None = None
+    session: AsyncSession,
+    publication_id: int,
+    code: str | None,
+    message: str,
+    *,
+    alert_chat: int | None,
+    expect: str | None = None,
 ) -> None:
+    """The dead-letter state: recorded, audited, and told to the moderators' chat."""
     publication = await _locked(session, publication_id)
     if expect is not None and publication.state != expect:
         return
@@ -276,7 +298,27 @@ async def _fail(
         code=code,
         message=message,
     )
+    account = await session.get(ChannelAccount, publication.account_id)
+    article = await session.get(Article, publication.article_id)
+    if account is not None and code == REAUTHORIZE:
+        account.needs_reauth = True  # every later post would fail the same way until someone signs in again
+    await notify(
+        session,
+        key=f"publication:{publication.id}:failed:{publication.generation}",
+        chat_id=alert_chat,
+        text=failure_alert(article.title if article else "", account.name if account else "", code, message),
+        payload={"publication_id": publication.id},
+    )
     log.warning("publication_failed", publication_id=publication.id, code=code, message=message)
+
+
+def failure_alert(title: str, account: str, code: str | None, message: str) -> str:
+    if code == REAUTHORIZE:
+        return f"🔑 账号「{account}」授权已失效，需要重新授权后才能发布。《{title}》未发布。"
+    return (
+        f"❌ 《{title}》发布到「{account}」失败（{code}）：{message}\n"
+        f"处理后可用 `syndicator publications retry` 重新发送。"
+    )
 
 
 async def _locked(session: AsyncSession, publication_id: int) -> Publication:

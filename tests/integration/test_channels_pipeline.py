@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from channels.wechat.emulator import create_app as create_wechat
 from channels.weibo.emulator import create_app as create_weibo
 from syndicator import admin
 from syndicator.background_server import BackgroundServer
-from syndicator.models import PublicationState
+from syndicator.models import ChannelAccount, Notification, PublicationState
 from tests.integration.conftest import COVER, WECHAT_APP_ID
 from tests.support import (
     corpus_articles,
@@ -122,3 +123,42 @@ async def test_platform_refusal_fails_with_its_code(db, settings, article, chann
     assert publication.state == PublicationState.FAILED
     assert publication.error_code == str(refusal.get("errcode", refusal.get("error_code")))
     assert channel.published_count() == 0
+
+
+@pytest.fixture
+def alerting(settings):
+    return settings.model_copy(update={"moderation_chat_id": -1001})
+
+
+async def test_expired_weibo_token_marks_the_account_and_tells_the_chat(
+    db, alerting, article, channel
+) -> None:
+    if channel.platform != "weibo":
+        pytest.skip("WeChat renews its own tokens; only a Weibo token needs a person")
+    expired = {"request": channel.publish_path, "error_code": 21327, "error": "expired_token"}
+    inject_faults(
+        channel.server.url,
+        queue=[{"kind": "answer", "status": 401, "body": expired, "path": channel.publish_path}],
+    )
+    await run_worker(alerting)
+    (publication,) = await publications(db)
+    assert publication.state == PublicationState.FAILED and publication.error_code == "reauthorize"
+    async with db.transaction() as session:
+        account = (await session.exec(select(ChannelAccount))).one()
+        (alert,) = (await session.exec(select(Notification))).all()
+    assert account.needs_reauth
+    assert alert.chat_id == -1001 and "重新授权" in alert.text
+
+
+async def test_dead_letter_is_told_to_the_moderators_chat(db, alerting, article, channel) -> None:
+    inject_faults(
+        channel.server.url,
+        random_rate=1.0,
+        random_faults=[{"kind": "status", "status": 503, "path": channel.publish_path}],
+    )
+    await run_worker(alerting)
+    (publication,) = await publications(db)
+    assert publication.state == PublicationState.FAILED and publication.error_code == "retries_exhausted"
+    async with db.transaction() as session:
+        (alert,) = (await session.exec(select(Notification))).all()
+    assert "失败" in alert.text and alert.key == f"publication:{publication.id}:failed:0"
