@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from syndicator import audit
 from syndicator.models import Article, ArticleVersion, Unit, VersionStatus, utcnow
 from syndicator.pipeline.fanout import plan_publications
+from syndicator.review import ReviewPolicy, alert_held, check_version, store_findings
 
 
 class ArticleIn(BaseModel):
@@ -39,6 +40,8 @@ class ArticleIn(BaseModel):
     body_html: str = Field(min_length=1)
     updated_at: AwareDatetime | None = None
     obligation: bool = False
+    # The portal user who submitted the article: role separation forbids them releasing it.
+    submitted_by: str | None = Field(default=None, max_length=100)
 
 
 class IngestStatus(StrEnum):
@@ -46,6 +49,7 @@ class IngestStatus(StrEnum):
     CORRECTED = "corrected"
     DUPLICATE = "duplicate"
     STALE = "stale"
+    HELD = "held"  # a pre-publish check blocked it: nothing is sent until a reviewer releases it
 
 
 @dataclass
@@ -79,7 +83,7 @@ def content_hash(payload: ArticleIn) -> str:
 
 
 async def ingest_article(
-    session: AsyncSession, payload: ArticleIn, *, actor: str, source: str | None
+    session: AsyncSession, payload: ArticleIn, *, actor: str, source: str | None, review: ReviewPolicy
 ) -> IngestOutcome:
     unit = (await session.exec(select(Unit).where(Unit.name == payload.unit))).first()
     if unit is None:
@@ -93,9 +97,9 @@ async def ingest_article(
         )
     ).first()
     if article is None:
-        outcome = await _create_article(session, payload, unit, digest)
+        outcome = await _create_article(session, payload, unit, digest, review)
     else:
-        outcome = await _add_version(session, article, payload, digest)
+        outcome = await _add_version(session, article, payload, digest, review)
     audit.record(
         session,
         actor=actor,
@@ -110,7 +114,7 @@ async def ingest_article(
 
 
 async def _create_article(
-    session: AsyncSession, payload: ArticleIn, unit: Unit, digest: str
+    session: AsyncSession, payload: ArticleIn, unit: Unit, digest: str, review: ReviewPolicy
 ) -> IngestOutcome:
     assert unit.id is not None
     article = Article(
@@ -119,18 +123,35 @@ async def _create_article(
         unit_id=unit.id,
         title=payload.title,
         url=str(payload.url),
+        doc_number=payload.doc_number,
     )
     session.add(article)
     await session.flush()
     version = _new_version(article, payload, digest, number=1, status=VersionStatus.APPLIED)
+    return await _review_then_fan_out(session, article, version, unit, review, IngestStatus.CREATED)
+
+
+async def _review_then_fan_out(
+    session: AsyncSession,
+    article: Article,
+    version: ArticleVersion,
+    unit: Unit,
+    review: ReviewPolicy,
+    status: IngestStatus,
+) -> IngestOutcome:
+    report = check_version(version, review.wording)
     session.add(version)
     await session.flush()
+    store_findings(session, version, report)
+    if report.held:
+        await alert_held(session, version, article, report, review.alert_chat)
+        return IngestOutcome(article, version, IngestStatus.HELD)
     publications = await plan_publications(session, article, version, unit)
-    return IngestOutcome(article, version, IngestStatus.CREATED, [p.id for p in publications if p.id])
+    return IngestOutcome(article, version, status, [p.id for p in publications if p.id])
 
 
 async def _add_version(
-    session: AsyncSession, article: Article, payload: ArticleIn, digest: str
+    session: AsyncSession, article: Article, payload: ArticleIn, digest: str, review: ReviewPolicy
 ) -> IngestOutcome:
     same = (
         await session.exec(
@@ -159,17 +180,15 @@ async def _add_version(
         await session.flush()
         return IngestOutcome(article, version, IngestStatus.STALE)
     version = _new_version(article, payload, digest, number=last_number + 1, status=VersionStatus.APPLIED)
-    session.add(version)
     article.current_version = version.number
     article.title = payload.title
     article.url = str(payload.url)
+    article.doc_number = payload.doc_number
     article.updated_at = utcnow()
     session.add(article)
-    await session.flush()
     unit = await session.get(Unit, article.unit_id)
     assert unit is not None
-    publications = await plan_publications(session, article, version, unit)
-    return IngestOutcome(article, version, IngestStatus.CORRECTED, [p.id for p in publications if p.id])
+    return await _review_then_fan_out(session, article, version, unit, review, IngestStatus.CORRECTED)
 
 
 def _is_older(candidate: datetime | None, applied: datetime | None) -> bool:
@@ -188,4 +207,5 @@ def _new_version(
         status=status,
         payload=payload.model_dump(mode="json"),
         source_updated_at=payload.updated_at,
+        submitted_by=payload.submitted_by,
     )

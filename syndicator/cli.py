@@ -24,6 +24,14 @@ from syndicator.models import ChannelAccount, Unit, User
 from syndicator.pipeline.withdrawal import WithdrawalError, request_withdrawal
 from syndicator.publications import PublicationError, list_publications, retry_publication
 from syndicator.queue import WITHDRAW_JOB, connect, enqueue_publish, enqueue_publish_all
+from syndicator.review import (
+    ReviewError,
+    held_versions,
+    reject_version,
+    release_version,
+    review_policy,
+    wording_dictionary,
+)
 
 app = typer.Typer(
     help="Syndicate portal articles to WeChat, Weibo and the app, and keep them accountable.",
@@ -34,19 +42,21 @@ units_app = typer.Typer(help="Government units.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Channel accounts of units.", no_args_is_help=True)
 users_app = typer.Typer(help="People, their roles and API tokens.", no_args_is_help=True)
 publications_app = typer.Typer(help="Publications of articles on accounts.", no_args_is_help=True)
+review_app = typer.Typer(help="Article versions held by the pre-publish checks.", no_args_is_help=True)
 for sub, name in (
     (db_app, "db"),
     (units_app, "units"),
     (accounts_app, "accounts"),
     (users_app, "users"),
     (publications_app, "publications"),
+    (review_app, "review"),
 ):
     app.add_typer(sub, name=name)
 
 CLI_ACTOR = "cli"
 T = TypeVar("T")
 
-KNOWN_ERRORS = (admin.AdminError, PublicationError, UnknownUnitError, WithdrawalError)
+KNOWN_ERRORS = (admin.AdminError, PublicationError, ReviewError, UnknownUnitError, WithdrawalError)
 
 
 def fail(message: str) -> typer.Exit:
@@ -160,7 +170,9 @@ def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=Fal
             ) from None
 
         async def work(session: AsyncSession, payload: ArticleIn = payload, path: Path = path) -> Any:
-            return await ingest_article(session, payload, actor=CLI_ACTOR, source=str(path))
+            return await ingest_article(
+                session, payload, actor=CLI_ACTOR, source=str(path), review=review_policy(get_settings())
+            )
 
         outcome = in_transaction(work)
         on_queue(lambda redis, ids=outcome.publication_ids: enqueue_publish_all(redis, ids))
@@ -345,6 +357,77 @@ def audit_command(
     typer.echo(json.dumps(rows, ensure_ascii=False, indent=2)) if as_json else print_rows(rows)
     unresolved = [d for d in drifts if not d.fixed]
     raise typer.Exit(1 if unresolved else 0)
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run the pre-publish checks on article JSON files; exit 0 clean, 1 warnings only, 2 held."""
+    from syndicator.checks.base import CheckInput
+    from syndicator.checks.report import exit_code, format_table, to_json
+    from syndicator.checks.runner import run_checks
+
+    wording = wording_dictionary(get_settings().wording_file)
+    results = []
+    for path in files:
+        try:
+            article = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise fail(f"{path}: not an article JSON file ({exc})") from None
+        results.append((str(path), run_checks(CheckInput.from_article(article), wording=wording)))
+    typer.echo(to_json(results) if as_json else "\n".join(format_table(label, r) for label, r in results))
+    raise typer.Exit(exit_code(r for _, r in results))
+
+
+@review_app.command("list")
+def review_list() -> None:
+    held = in_transaction(held_versions)
+    print_rows(
+        [
+            {
+                "version": h.version.id,
+                "article": h.article.id,
+                "title": h.article.title[:30],
+                "findings": "; ".join(
+                    f"{f.rule}:{f.matched[:15]}" for f in h.findings if f.severity == "block"
+                ),
+            }
+            for h in held
+        ]
+    )
+
+
+@review_app.command("release")
+def review_release(
+    version_id: int,
+    reviewer: Annotated[str, typer.Option("--as", help="the reviewer's user name")],
+    reason: Annotated[str, typer.Option()],
+) -> None:
+    """Release a held version (audited); it then fans out."""
+
+    async def work(session: AsyncSession) -> list[int]:
+        return await release_version(session, version_id, await admin.user_by_name(session, reviewer), reason)
+
+    publication_ids = in_transaction(work)
+    on_queue(lambda redis: enqueue_publish_all(redis, publication_ids))
+    typer.echo(f"version {version_id} released; {len(publication_ids)} publication(s) queued")
+
+
+@review_app.command("reject")
+def review_reject(
+    version_id: int,
+    reviewer: Annotated[str, typer.Option("--as", help="the reviewer's user name")],
+    reason: Annotated[str, typer.Option()],
+) -> None:
+    """Reject a held version: it is never sent."""
+
+    async def work(session: AsyncSession) -> None:
+        await reject_version(session, version_id, await admin.user_by_name(session, reviewer), reason)
+
+    in_transaction(work)
+    typer.echo(f"version {version_id} rejected")
 
 
 @app.command()

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # This installation's public IP address; Weibo requires it with every post (`rip`).
     public_ip: str | None = None
 
+    # The office's wording dictionary (wrong<TAB>correct<TAB>severity<TAB>note), merged on the shipped one.
+    wording_file: Path | None = None
+
     # Holiday schedules for years chinesecalendar does not know yet (see syndicator/workdays.py).
     holiday_schedule_file: Path | None = None
 

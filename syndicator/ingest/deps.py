@@ -16,6 +16,7 @@ from syndicator import audit
 from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.models import User, WebhookDelivery
+from syndicator.review import ReviewPolicy, review_policy
 from syndicator.security import authenticate
 from syndicator.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
@@ -25,6 +26,10 @@ class ApiState:
     settings: Settings
     db: Database
     redis: ArqRedis | None
+
+    @property
+    def review(self) -> ReviewPolicy:
+        return review_policy(self.settings)
 
 
 def get_state(request: Request) -> ApiState:

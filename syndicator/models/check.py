@@ -34,5 +34,7 @@ class CheckResult(SQLModel, table=True):
     severity: str = Field(sa_type=String(10))
     message: str = Field(sa_type=Text)
     matched: str = Field(default="", sa_type=Text)
+    # title | body | doc_number
+    field: str = Field(default="body", sa_type=String(20), sa_column_kwargs={"server_default": "body"})
     position: int = -1  # character offset in the checked text; -1 when not positional
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -25,6 +25,7 @@ from syndicator.models import (
     Unit,
     utcnow,
 )
+from syndicator.review import SANITIZED_KEY
 
 WORKER = "worker"
 
@@ -128,7 +129,8 @@ def article_content(version: ArticleVersion, unit_name: str) -> ArticleContent:
     return ArticleContent(
         external_id=payload.external_id,
         title=payload.title,
-        body_html=payload.body_html,
+        # Channels get the body the pre-publish checks sanitised, never the body as received.
+        body_html=version.payload.get(SANITIZED_KEY, payload.body_html),
         url=str(payload.url),
         unit=unit_name,
         published_at=payload.published_at,

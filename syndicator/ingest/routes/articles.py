@@ -41,7 +41,9 @@ async def receive_article(request: Request, body: SignedBody, state: StateDep) -
     payload = parse_article(body)
     try:
         async with delivery_transaction(state, request) as session:
-            outcome = await ingest_article(session, payload, actor="portal", source=client_address(request))
+            outcome = await ingest_article(
+                session, payload, actor="portal", source=client_address(request), review=state.review
+            )
     except UnknownUnitError as exc:
         raise HTTPException(422, detail=[{"field": "unit", "message": str(exc)}]) from exc
     await enqueue_publish_all(state.redis, outcome.publication_ids)

@@ -1,0 +1,80 @@
+"""Value types shared by every check: the input, a finding, and the Check protocol."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal, Protocol
+
+Severity = Literal["block", "warn"]
+# "doc_number" is the article's 文号 field, checked on its own besides the title and body.
+FieldName = Literal["title", "body", "doc_number"]
+
+BLOCK: Severity = "block"
+WARN: Severity = "warn"
+
+# Block-level closers become line breaks so that a match never runs across two paragraphs.
+_BLOCK_END = re.compile(r"</(?:p|div|h[1-6]|li|tr|td|th|section|blockquote|table)\s*>|<br\s*/?>", re.I)
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str  # stored in CheckResult.rule (at most 50 characters)
+    severity: Severity
+    message: str  # English, for logs and the CLI
+    matched: str = ""
+    position: int = -1  # offset in the checked text of `field`; -1 when not positional
+    field: FieldName = "body"
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    """One article version as plain values. Body positions refer to `body_text` (text rules) or to
+    `body_html` as received (sanitising rules)."""
+
+    title: str
+    body_html: str
+    doc_number: str | None = None
+    url: str = ""
+    source_portal: str = ""
+
+    @classmethod
+    def from_article(cls, data: Mapping[str, object]) -> CheckInput:
+        """Build from the ingest JSON shape (corpus/portal-articles/*.json)."""
+        doc_number = data.get("doc_number")
+        return cls(
+            title=str(data.get("title") or ""),
+            body_html=str(data.get("body_html") or ""),
+            doc_number=str(doc_number) if doc_number else None,
+            url=str(data.get("url") or ""),
+            source_portal=str(data.get("source_portal") or ""),
+        )
+
+    @cached_property
+    def body_text(self) -> str:
+        return html_to_text(self.body_html)
+
+    def texts(self) -> Iterator[tuple[FieldName, str]]:
+        """The fields that text rules read: the title and the body's plain text."""
+        yield "title", self.title
+        yield "body", self.body_text
+
+
+class Check(Protocol):
+    def __call__(self, inp: CheckInput, /) -> list[Finding]: ...
+
+
+def html_to_text(body_html: str) -> str:
+    """Plain text with one line per block element; entities decoded."""
+    text = _BLOCK_END.sub("\n", body_html)
+    return html.unescape(_TAG.sub("", text))
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """Matched text short enough for a table cell and a log line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

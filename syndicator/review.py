@@ -1,0 +1,169 @@
+"""Pre-publish review: every article version is checked before any channel sees it.
+
+A version with a blocking finding is held: no publication is created and reviewers are told.
+A reviewer releases it with a reason (audited; then it fans out) or rejects it. Role separation:
+the portal editor who submitted the article cannot release it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from syndicator import audit
+from syndicator.checks.base import CheckInput
+from syndicator.checks.runner import CheckReport, run_checks
+from syndicator.checks.wording import WordingDictionary, load_wording
+from syndicator.config import Settings
+from syndicator.models import Article, ArticleVersion, CheckResult, ReviewState, Role, Unit, User, utcnow
+from syndicator.notify import notify
+from syndicator.pipeline.fanout import plan_publications
+
+SANITIZED_KEY = "sanitized_html"  # stored beside the body as received, in the version payload
+
+
+class ReviewError(Exception):
+    """The review action is not allowed; the message says why."""
+
+
+@dataclass(frozen=True)
+class ReviewPolicy:
+    """What the pre-publish review needs: the wording dictionary and where to alert reviewers."""
+
+    wording: WordingDictionary
+    alert_chat: int | None = None
+
+
+def review_policy(settings: Settings) -> ReviewPolicy:
+    return ReviewPolicy(
+        wording=wording_dictionary(settings.wording_file), alert_chat=settings.moderation_chat_id
+    )
+
+
+@dataclass(frozen=True)
+class HeldVersion:
+    version: ArticleVersion
+    article: Article
+    findings: list[CheckResult]
+
+
+def wording_dictionary(office_file: Path | None) -> WordingDictionary:
+    """The office's additions are re-read when the file changes: no restart, no code change."""
+    mtime = office_file.stat().st_mtime if office_file and office_file.exists() else None
+    return _cached_wording(office_file, mtime)
+
+
+@lru_cache(maxsize=4)
+def _cached_wording(office_file: Path | None, _mtime: float | None) -> WordingDictionary:
+    return load_wording(office_file if _mtime is not None else None)
+
+
+def check_version(version: ArticleVersion, wording: WordingDictionary) -> CheckReport:
+    report = run_checks(CheckInput.from_article(version.payload), wording=wording)
+    version.payload = {**version.payload, SANITIZED_KEY: report.sanitized_html}
+    version.review_state = ReviewState.HELD if report.held else ReviewState.CLEAR
+    return report
+
+
+def store_findings(session: AsyncSession, version: ArticleVersion, report: CheckReport) -> None:
+    assert version.id is not None
+    session.add_all(
+        CheckResult(
+            version_id=version.id,
+            rule=f.rule,
+            severity=f.severity,
+            message=f.message,
+            matched=f.matched[:2000],
+            position=f.position,
+            field=f.field,
+        )
+        for f in report.findings
+    )
+
+
+async def alert_held(
+    session: AsyncSession, version: ArticleVersion, article: Article, report: CheckReport, chat_id: int | None
+) -> None:
+    reasons = "；".join(f"{f.rule}「{f.matched[:20]}」" for f in report.blocking[:5])
+    await notify(
+        session,
+        key=f"version:{version.id}:held",
+        chat_id=chat_id,
+        text=f"⛔ 《{article.title}》第{version.number}版未通过发布前检查，已暂缓发布：{reasons}。"
+        f"请审核后放行或驳回（syndicator review release/reject {version.id}）。",
+        payload={"version_id": version.id},
+    )
+
+
+async def held_versions(session: AsyncSession) -> list[HeldVersion]:
+    rows = (
+        await session.exec(
+            select(ArticleVersion, Article)
+            .join(Article, col(Article.id) == col(ArticleVersion.article_id))
+            .where(ArticleVersion.review_state == ReviewState.HELD)
+            .order_by(col(ArticleVersion.id))
+        )
+    ).all()
+    held = []
+    for version, article in rows:
+        findings = (await session.exec(select(CheckResult).where(CheckResult.version_id == version.id))).all()
+        held.append(HeldVersion(version, article, list(findings)))
+    return held
+
+
+async def release_version(session: AsyncSession, version_id: int, reviewer: User, reason: str) -> list[int]:
+    """Release a held version; returns the publications to enqueue."""
+    version, article = await _held(session, version_id, reviewer, reason)
+    if version.submitted_by and version.submitted_by == reviewer.name:
+        raise ReviewError(
+            f"{reviewer.name} submitted this article and cannot also release it (role separation)"
+        )
+    _decide(session, version, reviewer, ReviewState.RELEASED, reason)
+    if version.number != article.current_version:
+        return []  # a newer version has arrived since; releasing this one sends nothing
+    unit = await session.get(Unit, article.unit_id)
+    assert unit is not None
+    return [p.id for p in await plan_publications(session, article, version, unit) if p.id]
+
+
+async def reject_version(session: AsyncSession, version_id: int, reviewer: User, reason: str) -> None:
+    version, _article = await _held(session, version_id, reviewer, reason)
+    _decide(session, version, reviewer, ReviewState.REJECTED, reason)
+
+
+async def _held(
+    session: AsyncSession, version_id: int, reviewer: User, reason: str
+) -> tuple[ArticleVersion, Article]:
+    if Role.REVIEWER not in reviewer.role_set:
+        raise ReviewError(f"{reviewer.name} does not hold the reviewer role")
+    if not reason.strip():
+        raise ReviewError("a reason is required")
+    version = await session.get(ArticleVersion, version_id, with_for_update=True)
+    if version is None:
+        raise ReviewError(f"no article version {version_id}")
+    if version.review_state != ReviewState.HELD:
+        raise ReviewError(f"version {version_id} is {version.review_state}, not held")
+    article = await session.get(Article, version.article_id)
+    assert article is not None
+    return version, article
+
+
+def _decide(
+    session: AsyncSession, version: ArticleVersion, reviewer: User, state: ReviewState, reason: str
+) -> None:
+    version.review_state = state
+    version.reviewed_by = reviewer.id
+    version.reviewed_at = utcnow()
+    version.review_reason = reason
+    audit.record(
+        session,
+        actor=f"user:{reviewer.name}",
+        action=f"version.{state}",
+        object_type="article_version",
+        object_id=version.id,
+        reason=reason,
+    )
