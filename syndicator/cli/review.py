@@ -1,0 +1,93 @@
+"""`syndicator check` and `syndicator review`: the pre-publish checks and held versions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from syndicator import admin
+from syndicator.cli.support import fail, in_transaction, on_queue, print_rows
+from syndicator.config import get_settings
+from syndicator.queue import enqueue_publish_all
+from syndicator.review import (
+    held_versions,
+    reject_version,
+    release_version,
+    wording_dictionary,
+)
+
+review_app = typer.Typer(help="Article versions held by the pre-publish checks.", no_args_is_help=True)
+
+
+def check(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Run the pre-publish checks on article JSON files; exit 0 clean, 1 warnings only, 2 held."""
+    from syndicator.checks.base import CheckInput
+    from syndicator.checks.report import exit_code, format_table, to_json
+    from syndicator.checks.runner import run_checks
+
+    wording = wording_dictionary(get_settings().wording_file)
+    results = []
+    for path in files:
+        try:
+            article = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise fail(f"{path}: not an article JSON file ({exc})") from None
+        results.append((str(path), run_checks(CheckInput.from_article(article), wording=wording)))
+    typer.echo(to_json(results) if as_json else "\n".join(format_table(label, r) for label, r in results))
+    raise typer.Exit(exit_code(r for _, r in results))
+
+
+@review_app.command("list")
+def review_list() -> None:
+    held = in_transaction(held_versions)
+    print_rows(
+        [
+            {
+                "version": h.version.id,
+                "article": h.article.id,
+                "title": h.article.title[:30],
+                "findings": "; ".join(
+                    f"{f.rule}:{f.matched[:15]}" for f in h.findings if f.severity == "block"
+                ),
+            }
+            for h in held
+        ]
+    )
+
+
+@review_app.command("release")
+def review_release(
+    version_id: int,
+    reviewer: Annotated[str, typer.Option("--as", help="the reviewer's user name")],
+    reason: Annotated[str, typer.Option()],
+) -> None:
+    """Release a held version (audited); it then fans out."""
+
+    async def work(session: AsyncSession) -> list[int]:
+        return await release_version(session, version_id, await admin.user_by_name(session, reviewer), reason)
+
+    publication_ids = in_transaction(work)
+    on_queue(lambda redis: enqueue_publish_all(redis, publication_ids))
+    typer.echo(f"version {version_id} released; {len(publication_ids)} publication(s) queued")
+
+
+@review_app.command("reject")
+def review_reject(
+    version_id: int,
+    reviewer: Annotated[str, typer.Option("--as", help="the reviewer's user name")],
+    reason: Annotated[str, typer.Option()],
+) -> None:
+    """Reject a held version: it is never sent."""
+
+    async def work(session: AsyncSession) -> None:
+        await reject_version(session, version_id, await admin.user_by_name(session, reviewer), reason)
+
+    in_transaction(work)
+    typer.echo(f"version {version_id} rejected")
