@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.models import Article, ArticleVersion, Unit, VersionStatus, utcnow
+from syndicator.obligations.service import open_item_from_article
 from syndicator.pipeline.fanout import plan_publications
 from syndicator.review import ReviewPolicy, alert_held, check_version, store_findings
 
@@ -100,6 +101,10 @@ async def ingest_article(
         outcome = await _create_article(session, payload, unit, digest, review)
     else:
         outcome = await _add_version(session, article, payload, digest, review)
+    if payload.obligation and outcome.status not in (IngestStatus.DUPLICATE, IngestStatus.STALE):
+        await open_item_from_article(
+            session, outcome.article, outcome.version.payload, config=review.obligations
+        )
     audit.record(
         session,
         actor=actor,

@@ -38,6 +38,17 @@ class Settings(BaseSettings):
     wechat_callback_token: SecretStr = SecretStr("")
     wechat_encoding_aes_key: SecretStr = SecretStr("")
 
+    # Repost obligations (江苏 苏政办发〔2017〕96号) and update-frequency supervision.
+    # Feeds: [{"url": …, "source": "www.gov.cn", "level": "national"|"province", "unit": …}]
+    obligation_feeds: list[dict[str, str]] = Field(default_factory=list)
+    obligation_window_hours: float = 12
+    obligation_reminder_hours: list[float] = Field(default_factory=lambda: [4, 1])
+    obligation_platforms: list[str] = Field(default_factory=lambda: ["wechat", "weibo", "app"])
+    obligation_important_categories: list[str] | None = None  # None: the built-in list
+    compliance_silent_days: int = 14
+    compliance_municipal_min_per_week: int = 2
+    dashboard_session_secret: SecretStr = SecretStr("")
+
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -55,6 +66,11 @@ class Settings(BaseSettings):
     async_publish_poll_seconds: float = 5.0
     # The consistency audit reads every live post back this often (hours of the day, Asia/Shanghai).
     consistency_audit_hours: set[int] = Field(default_factory=lambda: {2, 14})
+
+    @property
+    def officer_chat_id_or_moderation(self) -> int | None:
+        """Reminders and escalations go to the officers' chat, which defaults to the moderators'."""
+        return self.officer_chat_id if self.officer_chat_id is not None else self.moderation_chat_id
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,6 +11,7 @@ from channels.http import make_http_client
 from syndicator.config import Settings, get_settings
 from syndicator.consistency import run_consistency_audit
 from syndicator.db import open_database
+from syndicator.obligations import jobs as obligation_jobs
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import poll_publication, publish_publication
 from syndicator.pipeline.reconciler import reconcile_stuck
@@ -44,6 +45,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(publish_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
             func(poll_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
             func(withdraw_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
+            *obligation_jobs.FUNCTIONS,
         ],
         "cron_jobs": [
             cron(reconcile_stuck, second={0, 30}, run_at_startup=True, unique=True),
@@ -54,6 +56,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 unique=True,
                 timeout=3600,
             ),
+            *obligation_jobs.CRON_JOBS,
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

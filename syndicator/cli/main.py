@@ -18,6 +18,7 @@ from syndicator.cli.review import check, review_app
 from syndicator.cli.support import CLI_ACTOR, fail, in_transaction, on_queue, print_rows, redis_down_message
 from syndicator.config import get_settings
 from syndicator.log import configure_logging
+from syndicator.obligations.cli import compliance_app
 from syndicator.pipeline.withdrawal import request_withdrawal
 from syndicator.publications import list_publications, retry_publication
 from syndicator.queue import WITHDRAW_JOB, enqueue_publish, enqueue_publish_all
@@ -39,6 +40,7 @@ for sub, name in (
     (users_app, "users"),
     (publications_app, "publications"),
     (review_app, "review"),
+    (compliance_app, "compliance"),
 ):
     app.add_typer(sub, name=name)
 app.command()(check)

@@ -13,6 +13,8 @@ from syndicator.config import Settings
 from syndicator.db import open_database
 from syndicator.ingest.deps import ApiState
 from syndicator.ingest.routes import articles, consistency, health, publications, reviews, wechat
+from syndicator.obligations import dashboard
+from syndicator.obligations import routes as compliance
 from syndicator.queue import connect
 
 log = structlog.get_logger(__name__)
@@ -35,6 +37,6 @@ def create_app(settings: Settings) -> FastAPI:
         await db.dispose()
 
     app = FastAPI(title="Syndicator", version="0.1.0", lifespan=lifespan)
-    for module in (articles, reviews, publications, consistency, wechat, health):
+    for module in (articles, reviews, publications, consistency, wechat, health, compliance, dashboard):
         app.include_router(module.router)
     return app

@@ -27,6 +27,7 @@ from channels.base import (
 from syndicator import audit
 from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
 from syndicator.notify import notify
+from syndicator.obligations.fulfil import fulfil_from_publication
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
 from syndicator.pipeline.sending import SendPlan, claim, send
@@ -180,6 +181,7 @@ async def _record_published(
         url=result.url,
     )
     log.info("publication_published", publication_id=publication.id, remote_id=result.remote_id)
+    await fulfil_from_publication(session, publication)  # a repost of upstream policy meets its deadline
     article = await session.get(Article, publication.article_id)
     if article is not None and article.state == ArticleState.WITHDRAWN:
         # Withdrawn while this was being sent: the post that just appeared must go again.

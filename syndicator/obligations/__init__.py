@@ -1,0 +1,6 @@
+"""Repost obligations on the 12-hour clock, and compliance reports for officers.
+
+Wiring (done by the worker, the API and the CLI): `jobs.FUNCTIONS` / `jobs.CRON_JOBS`,
+`routes.router`, `dashboard.router`, `cli.compliance_app`; ingest calls
+`service.open_item_from_article`, the pipeline calls `service.fulfil_from_publication`.
+"""

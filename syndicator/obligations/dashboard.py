@@ -1,0 +1,295 @@
+"""The officers' web dashboard (server-rendered, no build step): sign-in, report, sign-out.
+
+Sign-in is by user name + API token (the credential this system issues). The session is a signed,
+HttpOnly, SameSite=Strict cookie that names the user; every page reloads the user, so a deactivated
+user or lost role ends access at once. Forms carry a CSRF token bound to the session (double submit
+before sign-in).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from syndicator import audit
+from syndicator.ingest.deps import ApiState, StateDep, client_address
+from syndicator.models import User
+from syndicator.obligations.clock import shanghai
+from syndicator.obligations.compliance import build_report
+from syndicator.obligations.config import from_settings
+from syndicator.obligations.export import LEVEL_NAMES, PLATFORM_NAMES, STATUS_NAMES
+from syndicator.obligations.report import ReportQuery, load_scope, on_time_series
+from syndicator.obligations.routes import aware, unit_id_for
+from syndicator.obligations.scope import ScopeError, is_officer
+from syndicator.security import authenticate
+from syndicator.workdays import WorkCalendar
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+SESSION_COOKIE = "syn_dashboard"
+CSRF_COOKIE = "syn_dashboard_csrf"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+TEMPLATES = Path(
+    os.environ.get("SYNDICATOR_TEMPLATES_DIR", Path(__file__).resolve().parents[2] / "templates")
+)
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES / "dashboard"), autoescape=select_autoescape(["j2", "html"])
+)
+_env.filters["bj"] = shanghai
+_env.globals.update(status_names=STATUS_NAMES, level_names=LEVEL_NAMES, platform_names=PLATFORM_NAMES)
+
+
+def sign(secret: bytes, payload: dict[str, Any]) -> str:
+    body = base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+    mac = hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()
+    return f"{body}.{mac}"
+
+
+def unsign(secret: bytes, value: str | None, *, max_age: float) -> dict[str, Any] | None:
+    if not value or "." not in value:
+        return None
+    body, _, mac = value.rpartition(".")
+    if not hmac.compare_digest(mac, hmac.new(secret, body.encode(), hashlib.sha256).hexdigest()):
+        return None
+    try:
+        payload: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body.encode()))
+    except ValueError:
+        return None
+    return payload if time.time() - float(payload.get("iat", 0)) <= max_age else None
+
+
+def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(
+        _env.get_template(template).render(**context), status_code=status, headers=SECURITY_HEADERS
+    )
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="strict",
+        path="/dashboard",
+        secure=request.url.scheme == "https",
+    )
+
+
+async def current_user(request: Request, api: StateDep) -> tuple[User, str] | None:
+    config = from_settings(api.settings)
+    payload = unsign(
+        config.session_secret,
+        request.cookies.get(SESSION_COOKIE),
+        max_age=config.session_max_age.total_seconds(),
+    )
+    if payload is None:
+        return None
+    async with api.db.transaction() as session:
+        user = await session.get(User, int(payload["uid"]))
+    if user is None or not user.active or not is_officer(user):
+        return None
+    return user, str(payload["csrf"])
+
+
+Viewer = Annotated[tuple[User, str] | None, Depends(current_user)]
+
+
+@router.get("/login")
+async def login_form(request: Request, api: StateDep, error: str | None = None) -> Response:
+    csrf = secrets.token_urlsafe(24)
+    response = _page("login.html.j2", csrf=csrf, error=error)
+    _cookie(
+        response,
+        request,
+        CSRF_COOKIE,
+        sign(from_settings(api.settings).session_secret, {"csrf": csrf, "iat": time.time()}),
+        3600,
+    )
+    return response
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    api: StateDep,
+    name: Annotated[str, Form()],
+    token: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+) -> Response:
+    config = from_settings(api.settings)
+    issued = unsign(config.session_secret, request.cookies.get(CSRF_COOKIE), max_age=3600)
+    if issued is None or not hmac.compare_digest(str(issued.get("csrf")), csrf):
+        return _page("login.html.j2", 403, csrf="", error="页面已过期，请刷新后重新登录。")
+    async with api.db.transaction() as session:
+        user = await authenticate(session, token.strip())
+        ok = user is not None and user.name == name.strip() and is_officer(user)
+        audit.record(
+            session,
+            actor=f"user:{name.strip()}",
+            action="dashboard.login" if ok else "dashboard.refused",
+            object_type="user",
+            object_id=user.id if user and ok else None,
+            source=client_address(request),
+        )
+    if not ok or user is None:
+        return await _retry_login(request, api)
+    response = RedirectResponse("/dashboard", status_code=303)
+    _cookie(
+        response,
+        request,
+        SESSION_COOKIE,
+        sign(config.session_secret, {"uid": user.id, "csrf": secrets.token_urlsafe(24), "iat": time.time()}),
+        int(config.session_max_age.total_seconds()),
+    )
+    response.delete_cookie(CSRF_COOKIE, path="/dashboard")
+    return response
+
+
+async def _retry_login(request: Request, api: StateDep) -> Response:
+    response = await login_form(request, api, error="用户名或令牌不正确，或没有合规专员权限。")
+    response.status_code = 401
+    return response
+
+
+@router.post("/logout")
+async def logout(viewer: Viewer, csrf: Annotated[str, Form()]) -> Response:
+    if viewer is not None and not hmac.compare_digest(viewer[1], csrf):
+        return HTMLResponse("CSRF check failed", status_code=403, headers=SECURITY_HEADERS)
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/dashboard")
+    return response
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+@router.get("")
+async def dashboard(
+    request: Request,
+    api: StateDep,
+    viewer: Viewer,
+    as_of: str | None = None,
+    unit: str | None = None,
+    level: str | None = None,
+    platform: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> Response:
+    if viewer is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    user, csrf = viewer
+    filters = {
+        "as_of": as_of or "",
+        "unit": unit or "",
+        "level": level or "",
+        "platform": platform or "",
+        "date_from": date_from or "",
+        "date_to": date_to or "",
+    }
+    try:
+        moment = aware(datetime.fromisoformat(as_of) if as_of else None)
+        report, series = await _data(
+            api, user, moment, unit, level or None, platform or None, _day(date_from), _day(date_to)
+        )
+    except (ScopeError, ValueError) as exc:
+        return _page(
+            "index.html.j2",
+            400,
+            user=user,
+            csrf=csrf,
+            error=str(exc),
+            report=None,
+            filters=filters,
+            chart=None,
+        )
+    return _page(
+        "index.html.j2", user=user, csrf=csrf, error=None, report=report, filters=filters, chart=chart(series)
+    )
+
+
+async def _data(
+    api: ApiState,
+    user: User,
+    as_of: datetime,
+    unit: str | None,
+    level: str | None,
+    platform: str | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> tuple[Any, Any]:
+    async with api.db.transaction() as session:
+        query = ReportQuery(
+            as_of=as_of,
+            unit_id=await unit_id_for(session, unit),
+            level=level,
+            platform=platform,
+            date_from=date_from,
+            date_to=date_to,
+        )
+        loaded = await load_scope(session, query, user_scope=user.scope_unit_id)
+        report = await build_report(
+            session,
+            query,
+            user_scope=user.scope_unit_id,
+            loaded=loaded,
+            config=from_settings(api.settings),
+            calendar=WorkCalendar.from_file(api.settings.holiday_schedule_file),
+            limit=0,
+            overdue_limit=100,
+        )
+        series = await on_time_series(session, loaded[1])
+    return report, series
+
+
+def chart(
+    series: list[tuple[datetime, float | None, int]], width: int = 640, height: int = 180
+) -> dict[str, Any]:
+    """Points of an inline SVG line chart of weekly on-time %: x by week, y 0-100 %."""
+    left, top, bottom = 40, 10, 30
+    step = (width - left - 10) / max(1, len(series) - 1)
+    points = []
+    for i, (start, pct, decided) in enumerate(series):
+        if pct is None:
+            continue
+        x = left + i * step
+        y = top + (100 - pct) / 100 * (height - top - bottom)
+        points.append(
+            {
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "pct": pct,
+                "decided": decided,
+                "label": shanghai(start)[5:10],
+            }
+        )
+    labels = [
+        {"x": round(left + i * step, 1), "text": shanghai(s)[5:10]} for i, (s, _, _) in enumerate(series)
+    ]
+    grid = [{"y": round(top + (100 - p) / 100 * (height - top - bottom), 1), "pct": p} for p in (0, 50, 100)]
+    return {
+        "width": width,
+        "height": height,
+        "points": points,
+        "labels": labels,
+        "grid": grid,
+        "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
+    }

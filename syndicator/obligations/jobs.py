@@ -1,0 +1,44 @@
+"""arq jobs: poll the upstream feeds, and run the obligation clock (reminders, escalation).
+
+The worker adds `FUNCTIONS` and `CRON_JOBS`; both jobs use the worker's `ctx["deps"]`
+(PipelineDeps: settings, db, http). Each is safe to run on several workers at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+from arq import cron, func
+
+from syndicator.models import utcnow
+from syndicator.obligations.config import from_settings
+from syndicator.obligations.feeds import poll_all
+from syndicator.obligations.reminders import run_clock
+from syndicator.pipeline.context import PipelineDeps
+
+log = structlog.get_logger(__name__)
+
+
+async def poll_upstream_feeds(ctx: dict[str, Any], now: datetime | None = None) -> int:
+    deps: PipelineDeps = ctx["deps"]
+    config = from_settings(deps.settings)
+    results = await poll_all(deps.db, deps.http, config.feeds, config=config, now=now or utcnow())
+    return sum(r.targets_opened for r in results)
+
+
+async def run_obligation_clock(ctx: dict[str, Any], now: datetime | None = None) -> int:
+    deps: PipelineDeps = ctx["deps"]
+    async with deps.db.transaction() as session:
+        return await run_clock(session, now=now or utcnow(), config=from_settings(deps.settings))
+
+
+FUNCTIONS = [
+    func(poll_upstream_feeds, keep_result=0, max_tries=3),
+    func(run_obligation_clock, keep_result=0, max_tries=3),
+]
+CRON_JOBS = [
+    cron(poll_upstream_feeds, minute=set(range(0, 60, 5)), second=15, unique=True, run_at_startup=True),
+    cron(run_obligation_clock, second=45, unique=True, run_at_startup=True),  # every minute
+]
