@@ -48,6 +48,7 @@ ALLOWED_ATTRIBUTES = {
 }
 
 _TAG = re.compile(r"<[^>]+>")
+_INVISIBLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _BLOCK_END = re.compile(r"</(p|div|h[1-6]|li|tr|section|blockquote)>|<br\s*/?>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\u3000]+")
 _IMG_SRC = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
@@ -59,7 +60,7 @@ def sanitize_html(body: str) -> str:
 
 def plain_text(body: str) -> str:
     """Readable text: block elements become line breaks, entities decoded, spaces folded."""
-    text = html.unescape(_TAG.sub("", _BLOCK_END.sub("\n", body)))
+    text = html.unescape(_TAG.sub("", _BLOCK_END.sub("\n", _INVISIBLE.sub("", body))))
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 

@@ -7,7 +7,7 @@ the portal editor who submitted the article cannot release it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +21,8 @@ from syndicator.checks.wording import WordingDictionary, load_wording
 from syndicator.config import Settings
 from syndicator.models import Article, ArticleVersion, CheckResult, ReviewState, Role, Unit, User, utcnow
 from syndicator.notify import notify
+from syndicator.obligations.config import ObligationConfig
+from syndicator.obligations.config import from_settings as obligation_config
 from syndicator.pipeline.fanout import plan_publications
 
 SANITIZED_KEY = "sanitized_html"  # stored beside the body as received, in the version payload
@@ -32,15 +34,19 @@ class ReviewError(Exception):
 
 @dataclass(frozen=True)
 class ReviewPolicy:
-    """What the pre-publish review needs: the wording dictionary and where to alert reviewers."""
+    """What ingest needs besides the article: the wording dictionary, where to alert reviewers,
+    and the obligation rules for articles pushed as upstream important policy."""
 
     wording: WordingDictionary
     alert_chat: int | None = None
+    obligations: ObligationConfig = field(default_factory=ObligationConfig)
 
 
 def review_policy(settings: Settings) -> ReviewPolicy:
     return ReviewPolicy(
-        wording=wording_dictionary(settings.wording_file), alert_chat=settings.moderation_chat_id
+        wording=wording_dictionary(settings.wording_file),
+        alert_chat=settings.moderation_chat_id,
+        obligations=obligation_config(settings),
     )
 
 

@@ -33,6 +33,7 @@ from syndicator import admin
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database, open_database
+from syndicator.demo import obligations as demo_obligations
 from syndicator.ingest.app import create_app
 from syndicator.migrate import upgrade
 from syndicator.models import Article, ChannelAccount, Publication
@@ -109,7 +110,9 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         )
         await _deliver(api.url, articles)
         await _wait(db, timeout, console)
-        return await _summarise(db, console)
+        published = await _summarise(db, console)
+        await _obligations(db, api.url, articles, timeout, console)
+        return published
     finally:
         worker_task.cancel()
         await worker.close()
@@ -117,6 +120,24 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         api.stop()
         for server in servers.values():
             server.stop()
+
+
+async def _obligations(
+    db: Database, api_url: str, articles: list[dict[str, Any]], timeout: float, console: Console
+) -> None:
+    """An upstream item opens 12-hour repost obligations; one unit reposts in time, the others do not."""
+    reposting = articles[-1]
+    console.print(
+        f"\n[bold]Repost obligations[/]: 中国政府网 publishes {demo_obligations.DOC_NUMBER}; "
+        f"{reposting['unit']} reposts it at once, nobody else does."
+    )
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+        await demo_obligations.open_upstream_item(db, client, DEMO_INGEST_SECRET)
+        await demo_obligations.repost(
+            client, DEMO_INGEST_SECRET, reposting["unit"], reposting["source_portal"]
+        )
+    await _wait(db, timeout, console)
+    await demo_obligations.print_report(db, console)
 
 
 async def _redis_reachable(settings: Settings, console: Console) -> bool:

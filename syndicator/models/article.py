@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -86,6 +87,9 @@ class Publication(SQLModel, table=True):
     attempts: int = 0
     # Bumped by a manual retry so the new job gets a fresh arq job id.
     generation: int = 0
+    # Sent to platforms as the idempotency key. Random, not the row id: a platform (and our Redis
+    # caches) outlive a database that is reset, and must never take a new post for an old one.
+    idempotency_key: str | None = Field(default_factory=lambda: uuid4().hex, sa_type=String(32), unique=True)
     remote_id: str | None = Field(default=None, sa_type=String(200))
     remote_url: str | None = Field(default=None, sa_type=String(1000))
     remote_details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -100,4 +104,8 @@ class Publication(SQLModel, table=True):
     @property
     def key(self) -> str:
         """The idempotency key sent to platforms: stable across retries of this publication."""
-        return f"syndicator-publication-{self.id}"
+        return (
+            f"syndicator-{self.idempotency_key}"
+            if self.idempotency_key
+            else f"syndicator-publication-{self.id}"
+        )
