@@ -36,7 +36,9 @@ def open_database(url: str, *, echo: bool = False) -> Database:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         _serialise_sqlite_writers(engine)
     else:
-        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # No pre-ping: it costs a round trip per transaction. A connection that died is invalidated
+        # on its first error, and every job retries on database errors.
+        engine = create_async_engine(url, echo=echo, pool_size=5, max_overflow=10, pool_recycle=1800)
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     return Database(engine=engine, sessions=sessions)
 

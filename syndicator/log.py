@@ -20,6 +20,8 @@ def _redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Muta
 
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     logging.basicConfig(level=level, format="%(message)s")
+    # httpx logs every request URL at INFO, and WeChat puts access_token in the query string.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import structlog
@@ -78,8 +79,7 @@ async def enqueue_publish_all(
         return 0
     enqueue = enqueue_withdraw if job == WITHDRAW_JOB else enqueue_publish
     try:
-        for publication_id in publication_ids:
-            await enqueue(redis, publication_id, 0)
+        await asyncio.gather(*(enqueue(redis, publication_id, 0) for publication_id in publication_ids))
     except (RedisError, OSError) as exc:
         log.warning("enqueue_failed_reconciler_will_retry", error=str(exc), publications=publication_ids)
         return 0

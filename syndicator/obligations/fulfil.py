@@ -91,6 +91,13 @@ async def _pending_on_account(
     ]
 
 
+async def _has_pending(session: AsyncSession, account_id: int) -> bool:
+    query = select(Obligation.id).where(
+        Obligation.account_id == account_id, col(Obligation.state).in_(PENDING)
+    )
+    return (await session.exec(query.limit(1))).first() is not None
+
+
 async def match_posts(
     session: AsyncSession,
     account_id: int,
@@ -134,8 +141,8 @@ async def fulfil_from_publication(
 
     The article reposts an item when it is the item itself, or names its link, document number or title.
     """
-    if publication.published_at is None:
-        return []
+    if publication.published_at is None or not await _has_pending(session, publication.account_id):
+        return []  # the common case, answered with one indexed query
     article = await session.get(Article, publication.article_id)
     version = await session.get(ArticleVersion, publication.version_id)
     if article is None:

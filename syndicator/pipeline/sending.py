@@ -44,17 +44,27 @@ class SendPlan:
 
 
 async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
-    publication = await session.get(Publication, publication_id, with_for_update=True)
-    if publication is None or publication.state not in (PublicationState.PENDING, PublicationState.SENDING):
+    row = (
+        await session.exec(
+            select(Publication, Article, ArticleVersion, ChannelAccount, Unit)
+            .join(Article, col(Article.id) == col(Publication.article_id))
+            .join(ArticleVersion, col(ArticleVersion.id) == col(Publication.version_id))
+            .join(ChannelAccount, col(ChannelAccount.id) == col(Publication.account_id))
+            .join(Unit, col(Unit.id) == col(Article.unit_id))
+            .where(Publication.id == publication_id)
+            .with_for_update(of=Publication)  # type: ignore[arg-type]
+        )
+    ).first()
+    if row is None:
         return None
-    article = await session.get(Article, publication.article_id)
-    version = await session.get(ArticleVersion, publication.version_id)
-    account = await session.get(ChannelAccount, publication.account_id)
-    assert article is not None and version is not None and account is not None
+    publication, article, version, account, unit = row
+    if publication.state not in (PublicationState.PENDING, PublicationState.SENDING):
+        return None
     if skip_reason := _skip_reason(publication, article, version, account):
         _close(session, publication, *skip_reason)
         return None
-    previous = await _live_previous(session, publication)
+    # Only a correction can replace something this account already shows.
+    previous = await _live_previous(session, publication) if version.number > 1 else None
     outcome_unknown = publication.state == PublicationState.SENDING
     publication.state = PublicationState.SENDING
     publication.sent_at = utcnow()
@@ -67,8 +77,6 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
         object_id=publication.id,
         outcome_unknown=outcome_unknown,
     )
-    unit = await session.get(Unit, article.unit_id)
-    assert unit is not None
     return SendPlan(
         publication_id=publication_id,
         key=publication.key,
