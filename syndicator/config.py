@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     wechat_callback_token: SecretStr = SecretStr("")
     wechat_encoding_aes_key: SecretStr = SecretStr("")
 
+    # Comments that are plainly spam (gambling, ads, phishing) are rejected without a moderator.
+    comment_auto_reject_spam: bool = True
+
     # Repost obligations (江苏 苏政办发〔2017〕96号) and update-frequency supervision.
     # Feeds: [{"url": …, "source": "www.gov.cn", "level": "national"|"province", "unit": …}]
     obligation_feeds: list[dict[str, str]] = Field(default_factory=list)

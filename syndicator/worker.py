@@ -8,9 +8,11 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from channels.http import make_http_client
+from syndicator.bot import delivery
 from syndicator.config import Settings, get_settings
 from syndicator.consistency import run_consistency_audit
 from syndicator.db import open_database
+from syndicator.moderation import jobs as moderation_jobs
 from syndicator.obligations import jobs as obligation_jobs
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import poll_publication, publish_publication
@@ -46,6 +48,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(poll_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
             func(withdraw_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
             *obligation_jobs.FUNCTIONS,
+            *moderation_jobs.FUNCTIONS,
+            *delivery.FUNCTIONS,
         ],
         "cron_jobs": [
             cron(reconcile_stuck, second={0, 30}, run_at_startup=True, unique=True),
@@ -57,6 +61,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 timeout=3600,
             ),
             *obligation_jobs.CRON_JOBS,
+            *moderation_jobs.CRON_JOBS,
+            *delivery.CRON_JOBS,
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

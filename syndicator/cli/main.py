@@ -82,6 +82,20 @@ def worker() -> None:
 
 
 @app.command()
+def bot() -> None:
+    """Run the moderator bot (Telegram long polling)."""
+    from syndicator.bot.app import TelegramNotConfiguredError, run_bot
+
+    configure_logging()
+    try:
+        asyncio.run(run_bot(get_settings()))
+    except TelegramNotConfiguredError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
 def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Ingest article JSON files as the portal webhook would, and queue their fan-out."""
     for path in files:

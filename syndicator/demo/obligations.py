@@ -52,7 +52,8 @@ def repost_by(unit: str, portal: str) -> dict[str, Any]:
         "category": "转载",
         "published_at": utcnow().isoformat(),
         "url": f"https://www.{portal}/art/repost.html",
-        "body_html": f'<p>现将《{TITLE}》（{DOC_NUMBER}）转发给你们。</p><p>原文：<a href="{LINK}">{LINK}</a></p>',
+        "body_html": f"<p>现将《{TITLE}》（{DOC_NUMBER}）转发给你们。</p>"
+        f'<p>原文：<a href="{LINK}">{LINK}</a></p>',
     }
 
 

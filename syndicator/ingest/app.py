@@ -13,6 +13,7 @@ from syndicator.config import Settings
 from syndicator.db import open_database
 from syndicator.ingest.deps import ApiState
 from syndicator.ingest.routes import articles, consistency, health, publications, reviews, wechat
+from syndicator.moderation import routes as comments
 from syndicator.obligations import dashboard
 from syndicator.obligations import routes as compliance
 from syndicator.queue import connect
@@ -37,6 +38,16 @@ def create_app(settings: Settings) -> FastAPI:
         await db.dispose()
 
     app = FastAPI(title="Syndicator", version="0.1.0", lifespan=lifespan)
-    for module in (articles, reviews, publications, consistency, wechat, health, compliance, dashboard):
+    for module in (
+        articles,
+        reviews,
+        publications,
+        comments,
+        consistency,
+        wechat,
+        health,
+        compliance,
+        dashboard,
+    ):
         app.include_router(module.router)
     return app

@@ -1,0 +1,1 @@
+"""One Router per feature; app.py includes them in matching order."""

@@ -1,0 +1,337 @@
+"""Comment intake: dedupe on (platform, remote id), screen, store pending, queue the card.
+
+An edited comment (same remote id, new content) becomes a new revision and goes back to
+pending with a new card; its old card is marked superseded. Spam the screening flags for
+automatic rejection is rejected by the system when `auto_reject_spam` is on; everything else
+waits for a person (先审后发).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from channels.base import RemoteComment
+from syndicator import audit
+from syndicator.models import (
+    ApplyState,
+    Article,
+    ChannelAccount,
+    Comment,
+    CommentState,
+    Notification,
+    Publication,
+    utcnow,
+)
+from syndicator.moderation.cards import superseded_card_text
+from syndicator.moderation.screening import Screener, default_screener, findings_as_dicts
+from syndicator.workdays import SHANGHAI, DueDate, WorkCalendar
+
+log = structlog.get_logger(__name__)
+
+SYSTEM_ACTOR = "system:screening"
+REPLY_DAYS = 2  # 兴宁 兴市府办〔2014〕19号: citizens' messages answered within 2 working days
+COMPLEX_REPLY_DAYS = 10
+AUTO_REJECT_REASON = "自动拒绝：垃圾信息"
+CARD_KIND = "comment_card"
+SUPERSEDED_KIND = "card_superseded"
+CARD_UPDATE_KIND = "card_update"
+_CHUNK = 500  # ids per IN (...) query
+
+
+@dataclass
+class IngestResult:
+    new: list[int] = field(default_factory=list)
+    revised: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    auto_rejected: list[tuple[int, int]] = field(default_factory=list)  # (id, revision)
+    provisional_due: list[int] = field(default_factory=list)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def card_key(comment_id: int, revision: int) -> str:
+    return f"comment-card:{comment_id}:{revision}"
+
+
+class DueDates:
+    """Due dates per received day and length: a page of comments mostly shares one day."""
+
+    def __init__(self, calendar: WorkCalendar) -> None:
+        self.calendar = calendar
+        self._cache: dict[tuple[date, int], DueDate] = {}
+
+    def due(self, received: datetime, *, complex_: bool) -> DueDate:
+        days = COMPLEX_REPLY_DAYS if complex_ else REPLY_DAYS
+        key = (received.astimezone(SHANGHAI).date(), days)  # the calendar counts Shanghai days
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self.calendar.add_working_days(received, days)
+        return cached
+
+
+async def ingest_comments(
+    session: AsyncSession,
+    account: ChannelAccount,
+    comments: Sequence[RemoteComment],
+    *,
+    calendar: WorkCalendar,
+    chat_id: int | None,
+    auto_reject_spam: bool = True,
+    screen: Screener | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Store a page of comments from `account`. The caller commits (and stores the cursor with it).
+
+    New comments go in with one multi-row INSERT per page; known ones are compared by content
+    hash without loading them, and only edited ones are loaded and revised.
+    """
+    assert account.id is not None
+    screen = screen or default_screener()
+    now = now or utcnow()
+    dues = DueDates(calendar)
+    latest = {c.remote_id: c for c in comments}  # the same comment twice in a page: the last wins
+    known = await _known_hashes(session, account.platform, list(latest))
+    titles = await _article_titles(session, account.id, {c.remote_article_id for c in latest.values()})
+    result = IngestResult()
+    rows: list[dict[str, Any]] = []
+    revised: list[Comment] = []
+    for remote in latest.values():
+        digest = content_hash(remote.content)
+        if known.get(remote.remote_id) == digest:
+            result.unchanged += 1
+            continue
+        screening = screen(remote.content)
+        auto_reject = auto_reject_spam and bool(screening.auto_reject)
+        fields = _screened_fields(remote, screening, titles, auto_reject=auto_reject, now=now)
+        if remote.remote_id in known:
+            current = await _load(session, account.platform, remote.remote_id)
+            revised.append(_revise(session, current, remote, digest, fields, chat_id=chat_id))
+            continue
+        received = _aware(remote.created_at)
+        due = dues.due(received, complex_=False)
+        rows.append(
+            {
+                "platform": account.platform,
+                "account_id": account.id,
+                "remote_id": remote.remote_id,
+                "remote_article_id": remote.remote_article_id,
+                "article_id": titles.get(remote.remote_article_id, (None, ""))[0],
+                "author": remote.author,
+                "content": remote.content,
+                "content_hash": digest,
+                "revision": 1,
+                "complex": False,
+                "received_at": received,
+                "reply_due_at": due.at,
+                "due_provisional": due.provisional,
+                **fields,
+            }
+        )
+    stored = await _insert(session, account.platform, rows)
+    if revised:
+        await session.flush()
+    stored += [_Stored.of(c) for c in revised]
+    notifications: list[dict[str, Any]] = []
+    for row in stored:
+        (result.revised if row.revision > 1 else result.new).append(row.id)
+        if row.due_provisional:
+            result.provisional_due.append(row.id)
+        if row.state == CommentState.REJECTED:
+            result.auto_rejected.append((row.id, row.revision))
+            _audit_auto_reject(session, row)
+        elif chat_id is not None:
+            notifications.append(_card_notification(row, chat_id, now))
+    if notifications:
+        await session.exec(insert(Notification.__table__), params=notifications)  # type: ignore[call-overload]
+    _log_page(account, result)
+    return result
+
+
+@dataclass(frozen=True)
+class _Stored:
+    id: int
+    revision: int
+    state: str
+    due_provisional: bool
+    kinds: list[str]
+
+    @classmethod
+    def of(cls, comment: Comment) -> _Stored:
+        assert comment.id is not None
+        kinds = list((comment.extra or {}).get("kinds", []))
+        return cls(comment.id, comment.revision, comment.state, comment.due_provisional, kinds)
+
+
+async def _insert(session: AsyncSession, platform: str, rows: list[dict[str, Any]]) -> list[_Stored]:
+    if not rows:
+        return []
+    await session.exec(insert(Comment.__table__), params=rows)  # type: ignore[call-overload]
+    by_remote = {row["remote_id"]: row for row in rows}
+    ids: dict[str, int] = {}
+    for start in range(0, len(rows), _CHUNK):
+        chunk = [row["remote_id"] for row in rows[start : start + _CHUNK]]
+        found = await session.exec(
+            select(Comment.remote_id, Comment.id).where(
+                Comment.platform == platform, col(Comment.remote_id).in_(chunk)
+            )
+        )
+        ids.update((remote_id, comment_id) for remote_id, comment_id in found.all() if comment_id)
+    return [
+        _Stored(ids[remote_id], 1, row["state"], row["due_provisional"], row["extra"]["kinds"])
+        for remote_id, row in by_remote.items()
+    ]
+
+
+def _screened_fields(
+    remote: RemoteComment,
+    screening: Any,
+    titles: dict[str, tuple[int | None, str]],
+    *,
+    auto_reject: bool,
+    now: datetime,
+) -> dict[str, Any]:
+    extra = {
+        "remote": dict(remote.extra),
+        "masked_text": screening.masked_text,
+        "kinds": sorted(screening.kinds),
+        "article_title": titles.get(remote.remote_article_id, (None, ""))[1] or remote.remote_article_id,
+    }
+    fields: dict[str, Any] = {
+        "extra": extra,
+        "screening": findings_as_dicts(screening.findings),
+        "state": CommentState.REJECTED if auto_reject else CommentState.PENDING,
+        "apply_state": ApplyState.PENDING if auto_reject else ApplyState.NONE,
+        "decided_at": now if auto_reject else None,
+        "decision_reason": AUTO_REJECT_REASON if auto_reject else None,
+        "updated_at": now,
+    }
+    return fields
+
+
+def _revise(
+    session: AsyncSession,
+    comment: Comment,
+    remote: RemoteComment,
+    digest: str,
+    fields: dict[str, Any],
+    *,
+    chat_id: int | None,
+) -> Comment:
+    """An edit: a new revision, back to pending; the old card is told it is void."""
+    assert comment.id is not None
+    if comment.card_chat_id is not None and comment.card_message_id is not None:
+        session.add(
+            Notification(
+                key=f"comment-card-superseded:{comment.id}:{comment.revision}",
+                chat_id=comment.card_chat_id,
+                text=superseded_card_text(comment.id, comment.revision + 1),
+                payload={"kind": SUPERSEDED_KIND, "message_id": comment.card_message_id},
+            )
+        )
+    comment.revision += 1
+    comment.content = remote.content
+    comment.content_hash = digest
+    comment.author = remote.author
+    comment.decided_by = None
+    comment.reply_text = None
+    comment.replied_at = None
+    comment.apply_error = None
+    comment.card_chat_id = None
+    comment.card_message_id = None
+    for name, value in fields.items():
+        setattr(comment, name, value)
+    session.add(comment)
+    return comment
+
+
+def _card_notification(comment: _Stored, chat_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "key": card_key(comment.id, comment.revision),
+        "chat_id": chat_id,
+        "text": f"💬 新评论 #{comment.id}",  # the deliverer renders the card from the current row
+        "payload": {"kind": CARD_KIND, "comment_id": comment.id, "revision": comment.revision},
+        "state": "pending",
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
+def _audit_auto_reject(session: AsyncSession, comment: _Stored) -> None:
+    audit.record(
+        session,
+        actor=SYSTEM_ACTOR,
+        action="comment.rejected",
+        object_type="comment",
+        object_id=comment.id,
+        revision=comment.revision,
+        reason=AUTO_REJECT_REASON,
+        kinds=comment.kinds,
+    )
+
+
+async def _known_hashes(session: AsyncSession, platform: str, remote_ids: list[str]) -> dict[str, str]:
+    """remote id -> content hash of the comments already stored (without loading them)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(remote_ids), _CHUNK):
+        chunk = remote_ids[start : start + _CHUNK]
+        rows = await session.exec(
+            select(Comment.remote_id, Comment.content_hash).where(
+                Comment.platform == platform, col(Comment.remote_id).in_(chunk)
+            )
+        )
+        found.update(rows.all())
+    return found
+
+
+async def _load(session: AsyncSession, platform: str, remote_id: str) -> Comment:
+    query = select(Comment).where(Comment.platform == platform, Comment.remote_id == remote_id)
+    return (await session.exec(query)).one()
+
+
+async def _article_titles(
+    session: AsyncSession, account_id: int, remote_article_ids: set[str]
+) -> dict[str, tuple[int | None, str]]:
+    """remote article id -> (our article id, its title), via the publication that put it there."""
+    if not remote_article_ids:
+        return {}
+    rows = await session.exec(
+        select(Publication.remote_id, Article.id, Article.title)
+        .join(Article, col(Article.id) == Publication.article_id)
+        .where(Publication.account_id == account_id, col(Publication.remote_id).in_(remote_article_ids))
+    )
+    return {remote_id: (article_id, title) for remote_id, article_id, title in rows.all() if remote_id}
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _log_page(account: ChannelAccount, result: IngestResult) -> None:
+    if result.new or result.revised or result.auto_rejected:
+        log.info(
+            "comments_ingested",
+            account_id=account.id,
+            platform=account.platform,
+            new=len(result.new),
+            revised=len(result.revised),
+            unchanged=result.unchanged,
+            auto_rejected=len(result.auto_rejected),
+        )
+    if result.provisional_due:
+        log.warning(
+            "comment_due_provisional",
+            account_id=account.id,
+            comment_ids=result.provisional_due,
+            reason="no holiday schedule for the due date's year",
+        )

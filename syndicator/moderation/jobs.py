@@ -1,0 +1,269 @@
+"""arq jobs of moderation: pull comments, apply decisions on the platforms, deliver chat messages,
+remind of reply deadlines, and re-enqueue decisions a lost enqueue left behind.
+
+Jobs take ids, reload from the database and check state before acting. They use the worker's
+`ctx["deps"]` (syndicator.pipeline.context.PipelineDeps). `FUNCTIONS` and `CRON_JOBS` are what
+syndicator/worker.py adds to the worker.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from arq import Retry, cron, func
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from channels.base import (
+    AuthExpiredError,
+    ChannelError,
+    CommentAction,
+    OutcomeUnknownError,
+    PermanentError,
+    RateLimitedError,
+    RemoteComment,
+)
+from syndicator import audit
+from syndicator.models import AccountStatus, ApplyState, ChannelAccount, Comment, CommentCursor, utcnow
+from syndicator.moderation.intake import CARD_UPDATE_KIND, ingest_comments
+from syndicator.moderation.queue import enqueue_apply, enqueue_poll
+from syndicator.moderation.reminders import remind_replies
+from syndicator.notify import notify
+from syndicator.pipeline.context import PipelineDeps
+from syndicator.pipeline.policy import backoff_seconds
+from syndicator.workdays import WorkCalendar
+
+log = structlog.get_logger(__name__)
+
+WORKER = "worker"
+MAX_PAGES_PER_RUN = 50  # one poll reads at most this many pages, the next cron run goes on
+MAX_APPLY_TRIES = 8
+STALE_APPLY_SECONDS = 60  # a decision not applied after this long is re-enqueued
+ACTIONS = {
+    "approved": (CommentAction.APPROVE,),
+    "rejected": (CommentAction.REJECT,),
+    "replied": (CommentAction.APPROVE, CommentAction.REPLY),  # a reply makes the comment public too
+}
+
+
+def calendar(ctx: dict[str, Any]) -> WorkCalendar:
+    if "work_calendar" not in ctx:
+        deps: PipelineDeps = ctx["deps"]
+        ctx["work_calendar"] = WorkCalendar.from_file(deps.settings.holiday_schedule_file)
+    return ctx["work_calendar"]  # type: ignore[no-any-return]
+
+
+def auto_reject_spam(ctx: dict[str, Any]) -> bool:
+    """Settings.comment_auto_reject_spam once the setting exists; a ctx override for tests."""
+    deps: PipelineDeps = ctx["deps"]
+    return bool(ctx.get("auto_reject_spam", deps.settings.comment_auto_reject_spam))
+
+
+async def poll_comments(ctx: dict[str, Any]) -> int:
+    """Cron: one polling job per active account (job id per account, so never two at once)."""
+    deps: PipelineDeps = ctx["deps"]
+    async with deps.db.transaction() as session:
+        ids = (
+            await session.exec(select(ChannelAccount.id).where(ChannelAccount.status == AccountStatus.ACTIVE))
+        ).all()
+    for account_id in ids:
+        assert account_id is not None
+        await enqueue_poll(deps.redis, account_id)
+    return len(ids)
+
+
+async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
+    """Pull comments since the stored cursor, page by page; each page and its cursor commit together."""
+    deps: PipelineDeps = ctx["deps"]
+    async with deps.db.transaction() as session:
+        account = await session.get(ChannelAccount, account_id)
+        stored = await session.get(CommentCursor, account_id)
+    if account is None or account.status != AccountStatus.ACTIVE:
+        return 0
+    adapter = deps.adapter_for(account)
+    cursor = stored.cursor if stored else None
+    stored_count = 0
+    for _ in range(MAX_PAGES_PER_RUN):
+        try:
+            page = await adapter.list_comments(cursor)
+        except AuthExpiredError:
+            await adapter.refresh_auth()
+            continue
+        except ChannelError as exc:
+            log.warning("comment_poll_failed", account_id=account_id, error=str(exc))
+            break
+        try:
+            async with deps.db.transaction() as session:
+                result = await ingest_comments(
+                    session,
+                    account,
+                    page.comments,
+                    calendar=calendar(ctx),
+                    chat_id=deps.settings.moderation_chat_id,
+                    auto_reject_spam=auto_reject_spam(ctx),
+                )
+                await _store_cursor(session, account_id, page.cursor)
+        except IntegrityError:  # a push stored the same comment meanwhile: the next run goes on
+            log.info("comment_poll_conflict", account_id=account_id)
+            break
+        for comment_id, revision in result.auto_rejected:
+            await enqueue_apply(deps.redis, comment_id, revision, "rejected")
+        stored_count += len(result.new) + len(result.revised)
+        if not page.comments or page.cursor == cursor:
+            break
+        cursor = page.cursor
+    return stored_count
+
+
+async def _store_cursor(session: Any, account_id: int, cursor: str | None) -> None:
+    row = await session.get(CommentCursor, account_id)
+    if row is None:
+        row = CommentCursor(account_id=account_id)
+    row.cursor = cursor
+    row.polled_at = utcnow()
+    session.add(row)
+
+
+async def apply_decision(ctx: dict[str, Any], comment_id: int, revision: int, state: str) -> str:
+    """Carry a decision out on the platform; idempotent, retried on transient faults."""
+    deps: PipelineDeps = ctx["deps"]
+    async with deps.db.transaction() as session:
+        comment = await session.get(Comment, comment_id)
+        if not _applicable(comment, revision, state):
+            return "nothing to do"
+        assert comment is not None
+        account = await session.get(ChannelAccount, comment.account_id)
+        assert account is not None
+    adapter = deps.adapter_for(account)
+    remote = RemoteComment(
+        remote_id=comment.remote_id,
+        remote_article_id=comment.remote_article_id,
+        author=comment.author,
+        content=comment.content,
+        created_at=comment.received_at,
+        extra=dict((comment.extra or {}).get("remote", {})),
+    )
+    job_try = int(ctx.get("job_try", 1))
+    try:
+        for action in ACTIONS[state]:
+            text = comment.reply_text if action is CommentAction.REPLY else None
+            await adapter.moderate_comment(remote, action, text)
+    except AuthExpiredError as exc:
+        try:
+            await adapter.refresh_auth()
+        except PermanentError as refused:
+            return await _finish(ctx, comment_id, revision, state, error=str(refused))
+        raise Retry(defer=1) from exc
+    except RateLimitedError as exc:
+        raise Retry(defer=exc.retry_after) from exc
+    except PermanentError as exc:
+        return await _finish(ctx, comment_id, revision, state, error=str(exc))
+    except OutcomeUnknownError as exc:
+        # A reply is not idempotent on WeChat/Weibo: never post it twice blindly.
+        if state == "replied" or job_try >= MAX_APPLY_TRIES:
+            return await _finish(ctx, comment_id, revision, state, error=f"结果未知，请到平台核实：{exc}")
+        raise Retry(defer=backoff_seconds(job_try, base=1, cap=300)) from exc
+    except ChannelError as exc:
+        if job_try >= MAX_APPLY_TRIES:
+            return await _finish(ctx, comment_id, revision, state, error=str(exc))
+        log.info("comment_apply_retry", comment_id=comment_id, job_try=job_try, error=str(exc))
+        raise Retry(defer=backoff_seconds(job_try, base=1, cap=300)) from exc
+    return await _finish(ctx, comment_id, revision, state, error=None)
+
+
+def _applicable(comment: Comment | None, revision: int, state: str) -> bool:
+    return (
+        comment is not None
+        and comment.revision == revision
+        and comment.state == state
+        and comment.apply_state == ApplyState.PENDING
+        and state in ACTIONS
+    )
+
+
+async def _finish(
+    ctx: dict[str, Any], comment_id: int, revision: int, state: str, *, error: str | None
+) -> str:
+    deps: PipelineDeps = ctx["deps"]
+    outcome = ApplyState.FAILED if error else ApplyState.APPLIED
+    async with deps.db.transaction() as session:
+        result = await session.exec(
+            update(Comment)
+            .where(
+                col(Comment.id) == comment_id,
+                col(Comment.revision) == revision,
+                col(Comment.state) == state,
+                col(Comment.apply_state) == ApplyState.PENDING,
+            )
+            .values(apply_state=outcome, apply_error=error, updated_at=utcnow())
+        )
+        if result.rowcount != 1:
+            return "superseded"
+        audit.record(
+            session,
+            actor=WORKER,
+            action="comment.applied" if error is None else "comment.apply_failed",
+            object_type="comment",
+            object_id=comment_id,
+            revision=revision,
+            state=state,
+            error=error,
+        )
+        await notify(
+            session,
+            key=f"comment-card-update:{comment_id}:{revision}:{state}:{outcome.value}",
+            chat_id=deps.settings.moderation_chat_id,
+            text=f"评论 #{comment_id} 处理结果更新",
+            payload={"kind": CARD_UPDATE_KIND, "comment_id": comment_id},
+        )
+    log_event = log.warning if error else log.info
+    log_event("comment_apply_" + outcome.value, comment_id=comment_id, state=state, error=error)
+    return outcome.value
+
+
+async def reconcile_comment_decisions(ctx: dict[str, Any]) -> int:
+    """Cron: decisions whose apply job was lost (Redis down at enqueue) are enqueued again."""
+    deps: PipelineDeps = ctx["deps"]
+    cutoff = utcnow() - timedelta(seconds=STALE_APPLY_SECONDS)
+    async with deps.db.transaction() as session:
+        rows = (
+            await session.exec(
+                select(Comment.id, Comment.revision, Comment.state).where(
+                    Comment.apply_state == ApplyState.PENDING, col(Comment.updated_at) < cutoff
+                )
+            )
+        ).all()
+    for comment_id, revision, state in rows:
+        assert comment_id is not None
+        await enqueue_apply(deps.redis, comment_id, revision, state)
+    return len(rows)
+
+
+async def remind_reply_deadlines(ctx: dict[str, Any]) -> int:
+    """Cron: reminders before a reply is due, and an alert once it is overdue (once each)."""
+    deps: PipelineDeps = ctx["deps"]
+    async with deps.db.transaction() as session:
+        return await remind_replies(
+            session,
+            moderation_chat_id=deps.settings.moderation_chat_id,
+            officer_chat_id=deps.settings.officer_chat_id,
+            now=utcnow(),
+        )
+
+
+FUNCTIONS = [
+    func(poll_comments, keep_result=0),  # type: ignore[arg-type]
+    func(poll_account_comments, keep_result=0, max_tries=3),  # type: ignore[arg-type]
+    func(apply_decision, keep_result=0, max_tries=MAX_APPLY_TRIES + 2),  # type: ignore[arg-type]
+    func(reconcile_comment_decisions, keep_result=0),  # type: ignore[arg-type]
+    func(remind_reply_deadlines, keep_result=0),  # type: ignore[arg-type]
+]
+
+CRON_JOBS = [
+    cron(poll_comments, second={0, 15, 30, 45}, unique=True, run_at_startup=True),  # type: ignore[arg-type]
+    cron(reconcile_comment_decisions, second={20}, unique=True),  # type: ignore[arg-type]
+    cron(remind_reply_deadlines, minute=set(range(0, 60, 10)), second={40}, unique=True),  # type: ignore[arg-type]
+]

@@ -1,0 +1,137 @@
+"""HTTP: app backends push comments (signed with the account's secret); reviewers list comments.
+
+`POST /api/v1/channels/app/comments` body:
+`{"account": "<channel account name>", "comments": [{"id", "article_id", "author", "content",
+"created_at"}]}`, signed like the ingest webhook (syndicator/signing.py) with the secret the app
+account is configured with (the same one Syndicator signs its pushes to that backend with).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from channels.base import Platform, RemoteComment
+from syndicator import audit
+from syndicator.ingest.deps import SessionDep, StateDep, client_address, require_roles
+from syndicator.models import AccountStatus, ChannelAccount, User
+from syndicator.moderation.intake import ingest_comments
+from syndicator.moderation.queries import CommentPublic, list_comments
+from syndicator.moderation.queue import enqueue_apply
+from syndicator.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+from syndicator.workdays import WorkCalendar
+
+router = APIRouter(tags=["comments"])
+
+Reader = Annotated[User, Depends(require_roles("admin", "reviewer", "officer"))]
+MAX_PUSH = 1000
+
+
+class PushedComment(BaseModel):
+    id: str = Field(min_length=1, max_length=200)
+    article_id: str = Field(min_length=1, max_length=200)
+    author: str = Field(max_length=200)
+    content: str = Field(max_length=10_000)
+    created_at: datetime | None = None
+
+    def remote(self) -> RemoteComment:
+        created = self.created_at or datetime.now(UTC)
+        return RemoteComment(
+            remote_id=self.id,
+            remote_article_id=self.article_id,
+            author=self.author,
+            content=self.content,
+            created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
+        )
+
+
+class CommentPush(BaseModel):
+    account: str
+    comments: list[PushedComment] = Field(max_length=MAX_PUSH)
+
+
+async def signed_push(request: Request, api: StateDep) -> tuple[ChannelAccount, CommentPush]:
+    raw = await request.body()
+    if len(raw) > api.settings.ingest_max_body_bytes:
+        raise HTTPException(413, detail="body too large")
+    try:
+        push = CommentPush.model_validate_json(raw)
+    except ValidationError as exc:
+        raise HTTPException(422, detail=exc.errors(include_url=False, include_context=False)) from exc
+    async with api.db.transaction() as session:
+        account = (
+            await session.exec(
+                select(ChannelAccount).where(
+                    ChannelAccount.name == push.account,
+                    ChannelAccount.platform == Platform.APP,
+                    ChannelAccount.status == AccountStatus.ACTIVE,
+                )
+            )
+        ).first()
+        secret = os.environ.get(account.secret_env or "", "") if account else ""
+        try:
+            verify(
+                secret,
+                request.headers.get(TIMESTAMP_HEADER),
+                request.headers.get(SIGNATURE_HEADER),
+                raw,
+                tolerance_seconds=api.settings.signature_tolerance_seconds,
+            )
+        except SignatureError as exc:
+            reason = str(exc) if account else f"no active app account named {push.account!r}"
+            audit.record(
+                session,
+                actor="anonymous",
+                action="comments.push_rejected",
+                object_type="request",
+                object_id=request.url.path,
+                source=client_address(request),
+                reason=reason,
+            )
+            account = None
+    if account is None:
+        raise HTTPException(401, detail="unknown account or bad signature")
+    return account, push
+
+
+SignedPush = Annotated[tuple[ChannelAccount, CommentPush], Depends(signed_push)]
+
+
+@router.post("/api/v1/channels/app/comments", status_code=202)
+async def push_comments(api: StateDep, signed: SignedPush) -> dict[str, Any]:
+    account, push = signed
+    calendar = WorkCalendar.from_file(api.settings.holiday_schedule_file)
+    try:
+        async with api.db.transaction() as session:
+            result = await ingest_comments(
+                session,
+                account,
+                [c.remote() for c in push.comments],
+                calendar=calendar,
+                chat_id=api.settings.moderation_chat_id,
+                auto_reject_spam=api.settings.comment_auto_reject_spam,
+            )
+    except IntegrityError as exc:  # the poller stored one of them at the same moment
+        raise HTTPException(409, detail="a comment was stored concurrently; repeat the push") from exc
+    for comment_id, revision in result.auto_rejected:
+        await enqueue_apply(api.redis, comment_id, revision, "rejected")
+    return {
+        "new": result.new,
+        "revised": result.revised,
+        "unchanged": result.unchanged,
+        "auto_rejected": [comment_id for comment_id, _ in result.auto_rejected],
+        "due_provisional": result.provisional_due,
+    }
+
+
+@router.get("/api/v1/comments")
+async def comments(
+    session: SessionDep, _caller: Reader, state: str | None = None, overdue: bool = False, limit: int = 100
+) -> list[CommentPublic]:
+    return await list_comments(session, state=state, overdue_only=overdue, limit=limit)

@@ -1,0 +1,48 @@
+"""The seam to the comment screening of syndicator/checks/comments.py (same dictionary as articles)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+
+class Finding(Protocol):
+    rule: str
+    severity: str
+    message: str
+
+
+class Screening(Protocol):
+    findings: Iterable[Any]
+    masked_text: str
+    auto_reject: bool
+    kinds: set[str]
+
+
+class Screener(Protocol):
+    def __call__(self, text: str, *, wording: Any = None) -> Screening: ...
+
+
+def default_screener() -> Screener:
+    """The shared screening; imported late so this package loads even where checks are absent."""
+    from syndicator.checks.comments import screen_comment
+
+    return screen_comment  # type: ignore[return-value]
+
+
+def findings_as_dicts(findings: Iterable[Any]) -> list[dict[str, Any]]:
+    """JSON-ready findings (rule, severity, message, matched, position) for Comment.screening."""
+    out: list[dict[str, Any]] = []
+    for finding in findings:
+        raw = dataclasses.asdict(finding) if dataclasses.is_dataclass(finding) else dict(vars(finding))
+        out.append({k: _plain(v) for k, v in raw.items()})
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)

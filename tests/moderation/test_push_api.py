@@ -1,0 +1,69 @@
+"""The app backend pushes comments (signed with the account's secret); dedupe and edits apply."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from syndicator.background_server import BackgroundServer
+from syndicator.config import Settings
+from syndicator.db import Database
+from syndicator.ingest.app import create_app
+from syndicator.models import AuditEvent, Comment, Notification
+from syndicator.moderation.routes import router
+from syndicator.signing import signed_headers
+from tests.conftest import APP_SECRET
+from tests.moderation.conftest import ACCOUNT, ARTICLE_TITLE, World
+
+
+@pytest.fixture
+def api_url(mod_settings: Settings) -> Iterator[str]:
+    app = create_app(mod_settings)
+    app.include_router(router)
+    with BackgroundServer(app) as server:
+        yield server.url
+
+
+def push(url: str, comments: list[dict[str, str]], *, secret: str = APP_SECRET) -> httpx.Response:
+    body = json.dumps({"account": ACCOUNT, "comments": comments}, ensure_ascii=False).encode()
+    headers = {"Content-Type": "application/json", **signed_headers(secret, body)}
+    return httpx.post(f"{url}/api/v1/channels/app/comments", content=body, headers=headers)
+
+
+def comment(remote_id: str, content: str) -> dict[str, str]:
+    return {"id": remote_id, "article_id": "app-article-1", "author": "市民", "content": content}
+
+
+async def test_pushed_comments_are_stored_once_and_edits_re_enter_moderation(
+    api_url: str, db: Database, world: World
+) -> None:
+    first = push(api_url, [comment("p1", "第一条"), comment("p2", "第二条")])
+    assert first.status_code == 202, first.text
+    assert len(first.json()["new"]) == 2
+    again = push(api_url, [comment("p1", "第一条"), comment("p2", "第二条（已修改）")])
+    assert again.json() | {"new": [], "unchanged": 1} == again.json() and len(again.json()["revised"]) == 1
+    async with db.transaction() as session:
+        rows = (await session.exec(select(Comment).order_by(Comment.remote_id))).all()
+        cards = (await session.exec(select(Notification.key))).all()
+    assert [(c.remote_id, c.revision, c.state) for c in rows] == [("p1", 1, "pending"), ("p2", 2, "pending")]
+    assert rows[0].extra["article_title"] == ARTICLE_TITLE
+    assert sorted(cards) == sorted(
+        [f"comment-card:{rows[0].id}:1", f"comment-card:{rows[1].id}:1", f"comment-card:{rows[1].id}:2"]
+    )
+
+
+async def test_a_push_with_a_bad_signature_is_refused_and_audited(
+    api_url: str, db: Database, world: World
+) -> None:
+    response = push(api_url, [comment("p9", "伪造")], secret="wrong")
+    assert response.status_code == 401
+    async with db.transaction() as session:
+        assert (await session.exec(select(Comment))).all() == []
+        refused = (
+            await session.exec(select(AuditEvent).where(AuditEvent.action == "comments.push_rejected"))
+        ).all()
+    assert len(refused) == 1
