@@ -34,10 +34,12 @@ from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database, open_database
 from syndicator.demo import obligations as demo_obligations
+from syndicator.demo.comments import run_comment_step
 from syndicator.ingest.app import create_app
 from syndicator.migrate import upgrade
 from syndicator.models import Article, ChannelAccount, Publication
 from syndicator.pipeline.policy import TERMINAL_STATES
+from syndicator.queue import connect
 from syndicator.signing import signed_headers
 from syndicator.worker import worker_settings
 
@@ -112,7 +114,8 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         await _wait(db, timeout, console)
         published = await _summarise(db, console)
         await _obligations(db, api.url, articles, timeout, console)
-        return published
+        moderated = await _comments(db, settings, servers["app"].url, timeout, console)
+        return published and moderated
     finally:
         worker_task.cancel()
         await worker.close()
@@ -138,6 +141,17 @@ async def _obligations(
         )
     await _wait(db, timeout, console)
     await demo_obligations.print_report(db, console)
+
+
+async def _comments(db: Database, settings: Settings, app_url: str, timeout: float, console: Console) -> bool:
+    console.print(
+        "\n[bold]Comment moderation[/]: citizens comment in the app; a moderator approves (scripted)."
+    )
+    redis = await connect(settings.redis_url, settings.queue_name)
+    try:
+        return await run_comment_step(db, redis, app_url, console, timeout)
+    finally:
+        await redis.aclose()
 
 
 async def _redis_reachable(settings: Settings, console: Console) -> bool:

@@ -1,0 +1,15 @@
+"""`syndicator demo` end to end: the corpus on all three channels, obligations and moderation."""
+
+import pytest
+
+from syndicator.demo.run import run_demo
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_demo_publishes_everything_and_moderates_comments(settings, capsys) -> None:
+    assert await run_demo(settings, corpus_dir=None, timeout=90)
+    output = capsys.readouterr().out
+    assert "12/12 publications published for 4 articles" in output
+    assert "on time 3" in output and "overdue 9" in output
+    assert "rejected" in output and "approved" in output
