@@ -8,7 +8,6 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from channels.http import make_http_client
-from syndicator.bot import delivery
 from syndicator.config import Settings, get_settings
 from syndicator.consistency import run_consistency_audit
 from syndicator.db import open_database
@@ -49,7 +48,6 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(withdraw_publication, keep_result=0, max_tries=ARQ_MAX_TRIES),
             *obligation_jobs.FUNCTIONS,
             *moderation_jobs.FUNCTIONS,
-            *delivery.FUNCTIONS,
         ],
         "cron_jobs": [
             cron(reconcile_stuck, second={0, 30}, run_at_startup=True, unique=True),
@@ -62,7 +60,6 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             ),
             *obligation_jobs.CRON_JOBS,
             *moderation_jobs.CRON_JOBS,
-            *delivery.CRON_JOBS,
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

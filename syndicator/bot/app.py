@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from aiogram import Bot, Dispatcher, Router
 from aiogram.fsm.storage.base import BaseStorage
@@ -15,6 +17,7 @@ from arq import ArqRedis
 from redis.exceptions import RedisError
 
 from syndicator.bot.client import TelegramNotConfiguredError, build_bot
+from syndicator.bot.delivery import deliver_forever
 from syndicator.bot.middlewares import DbSessionMiddleware, RoleMiddleware
 from syndicator.bot.routers import commands, compliance, moderation
 from syndicator.config import Settings
@@ -84,11 +87,13 @@ async def run_bot(settings: Settings, *, polling_timeout: int = 30) -> None:
         db=db, storage=storage, redis=redis, calendar=WorkCalendar.from_file(settings.holiday_schedule_file)
     )
     log.info("bot_starting", api=settings.telegram_api_url, moderation_chat_id=settings.moderation_chat_id)
+    delivery = asyncio.create_task(deliver_forever(db, settings))
     try:
         await dp.start_polling(
             bot, polling_timeout=polling_timeout, allowed_updates=dp.resolve_used_update_types()
         )
     finally:
+        delivery.cancel()
         await storage.close()
         if redis is not None:
             await redis.aclose()

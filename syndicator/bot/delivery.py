@@ -8,18 +8,19 @@ Delivery is at-least-once: a crash between Telegram's answer and the commit repe
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramNetworkError, TelegramRetryAfter
-from arq import cron, func
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from syndicator.bot.client import build_bot
 from syndicator.bot.keyboards import comment_keyboard
+from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.models import Comment, Notification, utcnow
 from syndicator.moderation.cards import render_card
@@ -31,6 +32,7 @@ from syndicator.pipeline.policy import backoff_seconds
 log = structlog.get_logger(__name__)
 
 BATCH_SIZE = 50
+DELIVERY_INTERVAL = 3.0  # seconds between outbox passes
 MAX_ATTEMPTS = 50  # about a day of backoff capped at RETRY_CAP_SECONDS; then kept for inspection
 RETRY_BASE_SECONDS = 2.0
 RETRY_CAP_SECONDS = 1800.0
@@ -181,14 +183,22 @@ async def _mark_failed(
 
 
 async def deliver_notifications(ctx: dict[str, Any]) -> int:
-    """Cron: send the Notification outbox through the bot (sendMessage / editMessageText)."""
+    """One delivery pass as an arq job (the tests drive delivery this way)."""
     deps: PipelineDeps = ctx["deps"]
     if not deps.settings.telegram_token.get_secret_value():
         return 0
     return await deliver_pending(deps.db, default_bot_factory(deps.settings))
 
 
-# The worker runs delivery: the bot process only answers moderators, so a message queued while
-# the bot is down is still sent.
-FUNCTIONS = [func(deliver_notifications, keep_result=0)]  # type: ignore[arg-type]
-CRON_JOBS = [cron(deliver_notifications, second=set(range(0, 60, 3)), unique=True)]  # type: ignore[arg-type]
+async def deliver_forever(
+    db: Database, settings: Settings, *, every_seconds: float = DELIVERY_INTERVAL
+) -> None:
+    """The bot process sends the outbox beside polling. Messages queued while the bot is down wait
+    in the database and go out when it is back; the worker never loads aiogram (it is ~120 MB)."""
+    factory = default_bot_factory(settings)
+    while True:
+        try:
+            await deliver_pending(db, factory)
+        except Exception:  # a bad pass must not stop delivery; the rows stay pending
+            log.exception("delivery_pass_failed")
+        await asyncio.sleep(every_seconds)

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from aiogram import Bot, Dispatcher
-from arq import Worker
+from arq import Worker, func
 from arq.connections import RedisSettings
 from pydantic import SecretStr
 
@@ -21,7 +21,7 @@ from syndicator import admin
 from syndicator.background_server import BackgroundServer
 from syndicator.bot.app import build_dispatcher, fsm_storage
 from syndicator.bot.client import build_bot
-from syndicator.bot.delivery import FUNCTIONS as DELIVERY_FUNCTIONS
+from syndicator.bot.delivery import deliver_notifications
 from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.models import Article, ArticleVersion, Publication, PublicationState, User
@@ -135,7 +135,7 @@ async def run_jobs(settings: Settings, *jobs: str | tuple[Any, ...], **ctx: Any)
     finally:
         await redis.aclose()
     worker = Worker(
-        functions=[*FUNCTIONS, *DELIVERY_FUNCTIONS],
+        functions=[*FUNCTIONS, func(deliver_notifications, keep_result=0)],
         on_startup=startup,
         on_shutdown=shutdown,
         redis_settings=RedisSettings.from_dsn(settings.redis_url),
