@@ -1,0 +1,1 @@
+"""Performance benchmarks of the publishing pipeline (see benchmarks/RESULTS.md)."""

@@ -1,0 +1,98 @@
+"""Publish latency at low load (goal 2): ingest 202 -> `published`, app channel only.
+
+    .venv/bin/python -m benchmarks.latency              # 200 articles, one every 0.2 s, app at 100 ms
+    .venv/bin/python -m benchmarks.latency --quick      # 50 articles
+
+Single articles are posted at a steady low rate to one unit that has only an app account; each
+latency is `published_at` (from the database) minus the moment the 202 arrived. Reported as
+p50 / p90 / p99 / max, and as overhead = latency - the app emulator's configured latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+
+import aiohttp
+
+from benchmarks import stack
+from benchmarks.runner import save
+
+UNIT = stack.UnitSpec("基准测试延迟单位", "city", "bench.gov.cn", ("app",))
+GOAL_P99_MS = 50.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="50 articles")
+    parser.add_argument("--interval", type=float, default=0.2, help="seconds between articles (default 0.2)")
+    parser.add_argument("--latency-ms", type=float, default=100.0, help="app emulator latency (default 100)")
+    return parser.parse_args()
+
+
+async def post_spaced(api_url: str, count: int, interval: float) -> list[stack.Accepted]:
+    articles = stack.make_articles(count, f"l{int(time.time()) % 10**6}", unit=UNIT.name)
+    accepted = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+        for article in articles:
+            started = time.monotonic()
+            accepted.append(await stack.post_article(session, api_url, article))
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+    return accepted
+
+
+async def main(args: argparse.Namespace, procs: stack.Processes) -> None:
+    count = 50 if args.quick else args.articles
+    print(f"machine: {stack.machine()}; logs in {procs.log_dir}", flush=True)
+    emulators = stack.Emulators(procs)
+    await stack.fresh_database()
+    await stack.flush_queue()
+    await stack.seed([UNIT], emulators)
+    await emulators.start(args.latency_ms, ("app",))
+    pipeline = stack.Pipeline(procs)
+    try:
+        await pipeline.start(1)
+        after = await stack.max_publication_id()
+        accepted = await post_spaced(pipeline.api_url, count, args.interval)
+        states = await stack.wait_terminal(after, count, timeout=60 + count)
+        published = await stack.published_times([i for a in accepted for i in a.publications])
+    finally:
+        pipeline.stop()
+        emulators.stop()
+    latencies = [
+        (published[pid] - a.accepted_at) * 1000
+        for a in accepted
+        for pid in a.publications
+        if pid in published
+    ]
+    report(latencies, args.latency_ms, states)
+    payload = {"machine": stack.machine(), "latencies_ms": latencies, "states": states, "args": vars(args)}
+    print(f"\nraw results: {save('latency', procs, payload)}")
+
+
+def report(latencies: list[float], emulator_ms: float, states: dict[str, int]) -> None:
+    print(f"\n## Latency (goal 2): {len(latencies)} publications, states {states}\n")
+    print("| | p50 | p90 | p99 | max | mean |\n|---|---|---|---|---|---|")
+    for name, shift in (
+        ("202 -> published (ms)", 0.0),
+        (f"overhead = minus {emulator_ms:g} ms (ms)", emulator_ms),
+    ):
+        values = [v - shift for v in latencies]
+        cells = [stack.percentile(values, q) for q in (0.5, 0.9, 0.99)] + [
+            max(values),
+            statistics.mean(values),
+        ]
+        print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in cells) + " |")
+    p99 = stack.percentile(latencies, 0.99) - emulator_ms
+    verdict = "MET" if p99 < GOAL_P99_MS else "NOT MET"
+    print(f"\ngoal 2 p99 overhead < {GOAL_P99_MS:g} ms ({p99:.1f} ms): {verdict}")
+
+
+if __name__ == "__main__":
+    with stack.processes() as running:
+        asyncio.run(main(parse_args(), running))
