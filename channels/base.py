@@ -161,6 +161,16 @@ class PermanentError(ChannelError):
     """The platform refused for good (bad content, no permission). Retrying will not help."""
 
 
+class ProgressLog(Protocol):
+    """Durable notes an adapter keeps about a publish it has not finished, keyed by the idempotency
+    key (e.g. a WeChat draft's media_id before `freepublish/submit`). The pipeline keeps them in the
+    database, so they survive a killed worker and a flushed Redis, where caches alone would not."""
+
+    async def recall(self, key: str) -> dict[str, str]: ...
+
+    async def note(self, key: str, **fields: str) -> None: ...
+
+
 class ChannelAdapter(Protocol):
     """One account on one platform. Built per account by `channels.registry.build_adapter`."""
 

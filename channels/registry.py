@@ -7,7 +7,7 @@ from importlib import import_module
 import httpx
 from redis.asyncio import Redis
 
-from channels.base import AccountConfig, ChannelAdapter, Platform
+from channels.base import AccountConfig, ChannelAdapter, Platform, ProgressLog
 
 _ADAPTERS = {
     Platform.APP: "channels.app.adapter:AppAdapter",
@@ -17,8 +17,12 @@ _ADAPTERS = {
 
 
 def build_adapter(
-    account: AccountConfig, http: httpx.AsyncClient, redis: Redis | None = None
+    account: AccountConfig,
+    http: httpx.AsyncClient,
+    redis: Redis | None = None,
+    progress: ProgressLog | None = None,
 ) -> ChannelAdapter:
     module_name, class_name = _ADAPTERS[account.platform].split(":")
     adapter_class = getattr(import_module(module_name), class_name)
-    return adapter_class(account=account, http=http, redis=redis)  # type: ignore[no-any-return]
+    adapter = adapter_class(account=account, http=http, redis=redis, progress=progress)
+    return adapter  # type: ignore[no-any-return]

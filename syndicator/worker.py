@@ -56,7 +56,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 hour=settings.consistency_audit_hours,
                 minute=0,
                 unique=True,
-                timeout=3600,
+                # arq holds every job of a killed worker for its longest timeout: keep this one no longer.
+                timeout=settings.job_timeout_seconds,
             ),
             *obligation_jobs.CRON_JOBS,
             *moderation_jobs.CRON_JOBS,

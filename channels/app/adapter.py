@@ -26,6 +26,7 @@ from channels.base import (
     CorrectionStrategy,
     LiveContent,
     PermanentError,
+    ProgressLog,
     PublishResult,
     RateLimitedError,
     RemoteComment,
@@ -46,7 +47,13 @@ class AppAdapter:
         idempotent_publish=True,
     )
 
-    def __init__(self, account: AccountConfig, http: httpx.AsyncClient, redis: Redis | None = None) -> None:
+    def __init__(
+        self,
+        account: AccountConfig,
+        http: httpx.AsyncClient,
+        redis: Redis | None = None,
+        progress: ProgressLog | None = None,  # not needed: the idempotency key is the whole record
+    ) -> None:
         self.account = account
         self.http = http
 

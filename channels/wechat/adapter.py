@@ -35,6 +35,7 @@ from channels.base import (
     LiveContent,
     OutcomeUnknownError,
     PermanentError,
+    ProgressLog,
     PublishResult,
     RemoteComment,
     RenderedPost,
@@ -90,7 +91,17 @@ class WeChatAdapter:
         asynchronous_publish=True,
     )
 
-    def __init__(self, *, account: AccountConfig, http: httpx.AsyncClient, redis: Redis | None) -> None:
+    def __init__(
+        self,
+        *,
+        account: AccountConfig,
+        http: httpx.AsyncClient,
+        redis: Redis | None,
+        progress: ProgressLog | None = None,
+    ) -> None:
+        # The draft and submit record must outlive Redis: a flush would otherwise make recover()
+        # believe a submitted draft was never made, and publish it twice.
+        self._progress = progress
         if not account.app_id or not account.secret:
             raise PermanentError(f"WeChat account {account.name!r} lacks app id / secret", platform=PLATFORM)
         base_url = account.api_base_url or DEFAULT_BASE_URL
@@ -358,9 +369,14 @@ class WeChatAdapter:
     # -- memo ----------------------------------------------------------------------------------
 
     async def _memo(self, key: str) -> dict[str, str]:
-        return await self._cache.hgetall(MEMO_KEY.format(app_id=self._app_id, key=key))
+        memo = await self._cache.hgetall(MEMO_KEY.format(app_id=self._app_id, key=key))
+        if not memo and self._progress is not None:
+            memo = await self._progress.recall(key)
+        return memo
 
     async def _remember(self, key: str, **fields: str) -> None:
+        if self._progress is not None:  # durable first: the cache is only a shortcut
+            await self._progress.note(key, **fields)
         memo_key = MEMO_KEY.format(app_id=self._app_id, key=key)
         for field, value in fields.items():
             await self._cache.hset(memo_key, field, value, ttl=MEMO_TTL_SECONDS)

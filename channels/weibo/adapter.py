@@ -28,6 +28,7 @@ from channels.base import (
     CorrectionStrategy,
     LiveContent,
     PermanentError,
+    ProgressLog,
     PublishResult,
     RateLimitedError,
     RemoteComment,
@@ -76,6 +77,7 @@ class WeiboAdapter:
         account: AccountConfig,
         http: httpx.AsyncClient,
         redis: Redis | None = None,
+        progress: ProgressLog | None = None,  # not needed: a lost share is found in the timeline
         rip: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:

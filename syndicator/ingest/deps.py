@@ -93,16 +93,27 @@ async def signed_body(request: Request, state: StateDep) -> bytes:
 SignedBody = Annotated[bytes, Depends(signed_body)]
 
 
+class ConcurrentDeliveryError(Exception):
+    """Another delivery of the same article committed first; running this one again sees it."""
+
+
 @asynccontextmanager
 async def delivery_transaction(state: ApiState, request: Request) -> AsyncIterator[AsyncSession]:
     """The transaction of one signed delivery; the signature is stored with it, so a replay is refused."""
+    signature = request.headers[SIGNATURE_HEADER].strip()
     try:
         async with state.db.transaction() as session:
-            session.add(WebhookDelivery(signature=request.headers[SIGNATURE_HEADER].strip()))
+            session.add(WebhookDelivery(signature=signature))
             await session.flush()
             yield session
     except IntegrityError as exc:
-        raise HTTPException(401, detail="signature already used (replay); sign each delivery afresh") from exc
+        async with state.db.transaction() as session:
+            replayed = await session.get(WebhookDelivery, signature) is not None
+        if replayed:
+            raise HTTPException(
+                401, detail="signature already used (replay); sign each delivery afresh"
+            ) from exc
+        raise ConcurrentDeliveryError(str(exc)) from exc
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, User]]:

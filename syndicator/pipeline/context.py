@@ -16,6 +16,7 @@ from channels.registry import build_adapter
 from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.models import ChannelAccount
+from syndicator.pipeline.progress import PublicationProgress
 
 DEFAULT_API_BASE = {
     Platform.APP: "http://127.0.0.1:8081",
@@ -36,7 +37,9 @@ class PipelineDeps:
         """One adapter per account configuration, reused: adapters hold token caches."""
         config = account_config(account, public_ip=self.settings.public_ip)
         if config not in self._adapters:
-            self._adapters[config] = build_adapter(config, self.http, self.redis)
+            self._adapters[config] = build_adapter(
+                config, self.http, self.redis, PublicationProgress(self.db)
+            )
         return self._adapters[config]
 
     async def aclose(self) -> None:

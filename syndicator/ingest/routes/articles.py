@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from syndicator.articles import ArticleIn, IngestOutcome, UnknownUnitError, ingest_article
 from syndicator.ingest.deps import (
+    ConcurrentDeliveryError,
     SessionDep,
     SignedBody,
     StateDep,
@@ -23,6 +24,9 @@ from syndicator.publications import list_publications
 from syndicator.queue import WITHDRAW_JOB, enqueue_publish_all
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
+
+# Two first deliveries of one article race on its unique key; the loser runs again and sees the winner.
+CONCURRENT_DELIVERY_ATTEMPTS = 3
 
 Reader = Annotated[User, Depends(require_roles("admin", "editor", "reviewer", "officer"))]
 
@@ -39,13 +43,20 @@ class IngestAccepted(BaseModel):
 async def receive_article(request: Request, body: SignedBody, state: StateDep) -> IngestAccepted:
     """Accept an approved article from the portal (signed; see DESIGN.md "Ingest")."""
     payload = parse_article(body)
-    try:
-        async with delivery_transaction(state, request) as session:
-            outcome = await ingest_article(
-                session, payload, actor="portal", source=client_address(request), review=state.review
-            )
-    except UnknownUnitError as exc:
-        raise HTTPException(422, detail=[{"field": "unit", "message": str(exc)}]) from exc
+    for attempt in range(CONCURRENT_DELIVERY_ATTEMPTS):
+        try:
+            async with delivery_transaction(state, request) as session:
+                outcome = await ingest_article(
+                    session, payload, actor="portal", source=client_address(request), review=state.review
+                )
+            break
+        except UnknownUnitError as exc:
+            raise HTTPException(422, detail=[{"field": "unit", "message": str(exc)}]) from exc
+        except ConcurrentDeliveryError:
+            if attempt == CONCURRENT_DELIVERY_ATTEMPTS - 1:
+                raise HTTPException(
+                    409, detail="the same article is being delivered concurrently; retry"
+                ) from None
     await enqueue_publish_all(state.redis, outcome.publication_ids)
     return accepted(outcome)
 
