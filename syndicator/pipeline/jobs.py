@@ -30,12 +30,12 @@ from syndicator.notify import notify
 from syndicator.obligations.fulfil import fulfil_from_publication
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
+from syndicator.pipeline.records import WORKER, load_for_job, mark
 from syndicator.pipeline.sending import SendPlan, claim, send
 from syndicator.queue import enqueue_poll, enqueue_withdraw
 
 log = structlog.get_logger(__name__)
 
-WORKER = "worker"
 # The code adapters give a credential that only a person can renew (a Weibo token).
 REAUTHORIZE = "reauthorize"
 # A WeChat publish that has not completed after this many polls is reported as failed.
@@ -74,12 +74,10 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
 
 async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
     deps: PipelineDeps = ctx["deps"]
-    async with deps.db.transaction() as session:
-        publication = await session.get(Publication, publication_id)
-        if publication is None or publication.state != PublicationState.SUBMITTED:
-            return "nothing to do"
-        account = await session.get(ChannelAccount, publication.account_id)
-        assert account is not None
+    loaded = await load_for_job(deps, publication_id, PublicationState.SUBMITTED)
+    if loaded is None:
+        return "nothing to do"
+    publication, account = loaded
     adapter = deps.adapter_for(account)
     submitted = PublishResult(
         remote_id=publication.remote_id or "",
@@ -287,19 +285,7 @@ async def _fail(
     publication = await _locked(session, publication_id)
     if expect is not None and publication.state != expect:
         return
-    publication.state = PublicationState.FAILED
-    publication.error_code = code
-    publication.error_message = message
-    publication.updated_at = utcnow()
-    audit.record(
-        session,
-        actor=WORKER,
-        action="publication.failed",
-        object_type="publication",
-        object_id=publication.id,
-        code=code,
-        message=message,
-    )
+    mark(session, publication, PublicationState.FAILED, code=code, message=message)
     account = await session.get(ChannelAccount, publication.account_id)
     article = await session.get(Article, publication.article_id)
     if account is not None and code == REAUTHORIZE:

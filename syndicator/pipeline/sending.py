@@ -25,9 +25,8 @@ from syndicator.models import (
     Unit,
     utcnow,
 )
+from syndicator.pipeline.records import WORKER, mark
 from syndicator.review import SANITIZED_KEY
-
-WORKER = "worker"
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,8 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
     if publication.state not in (PublicationState.PENDING, PublicationState.SENDING):
         return None
     if skip_reason := _skip_reason(publication, article, version, account):
-        _close(session, publication, *skip_reason)
+        state, code, message = skip_reason
+        mark(session, publication, state, code=code, message=message)
         return None
     # Only a correction can replace something this account already shows.
     previous = await _live_previous(session, publication) if version.number > 1 else None
@@ -100,22 +100,6 @@ def _skip_reason(
     if account.status != AccountStatus.ACTIVE:
         return PublicationState.FAILED, "account_inactive", f"account {account.name!r} is {account.status}"
     return None
-
-
-def _close(session: AsyncSession, publication: Publication, state: str, code: str, message: str) -> None:
-    publication.state = state
-    publication.error_code = code
-    publication.error_message = message
-    publication.updated_at = utcnow()
-    audit.record(
-        session,
-        actor=WORKER,
-        action=f"publication.{state}",
-        object_type="publication",
-        object_id=publication.id,
-        code=code,
-        message=message,
-    )
 
 
 async def _live_previous(session: AsyncSession, publication: Publication) -> Publication | None:

@@ -16,12 +16,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import ChannelError, PermanentError, PublishResult, RateLimitedError
 from syndicator import audit
-from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
+from syndicator.models import Article, ArticleState, Publication, PublicationState, utcnow
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
+from syndicator.pipeline.records import load_for_job, mark
 
 log = structlog.get_logger(__name__)
-WORKER = "worker"
 
 
 class WithdrawalError(Exception):
@@ -65,12 +65,10 @@ async def request_withdrawal(
 
 async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
     deps: PipelineDeps = ctx["deps"]
-    async with deps.db.transaction() as session:
-        publication = await session.get(Publication, publication_id)
-        if publication is None or publication.state != PublicationState.WITHDRAWING:
-            return "nothing to do"
-        account = await session.get(ChannelAccount, publication.account_id)
-        assert account is not None
+    loaded = await load_for_job(deps, publication_id, PublicationState.WITHDRAWING)
+    if loaded is None:
+        return "nothing to do"
+    publication, account = loaded
     adapter = deps.adapter_for(account)
     if not adapter.capabilities.can_withdraw:
         return await _finish(
@@ -116,18 +114,7 @@ async def _finish(
     async with deps.db.transaction() as session:
         publication = await session.get(Publication, publication_id, with_for_update=True)
         assert publication is not None
-        publication.state = state
-        publication.error_code = code
-        publication.error_message = message
-        publication.updated_at = utcnow()
-        audit.record(
-            session,
-            actor=WORKER,
-            action="publication.withdrawn" if code is None else "publication.withdraw_failed",
-            object_type="publication",
-            object_id=publication_id,
-            code=code,
-            message=message,
-        )
+        action = "publication.withdrawn" if code is None else "publication.withdraw_failed"
+        mark(session, publication, state, code=code, message=message, action=action)
     log.info("publication_withdraw_finished", publication_id=publication_id, state=state, code=code)
     return state

@@ -1,0 +1,49 @@
+"""What every pipeline job does to a publication row: load it for a job, and record a new state."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from syndicator import audit
+from syndicator.models import ChannelAccount, Publication, utcnow
+from syndicator.pipeline.context import PipelineDeps
+
+WORKER = "worker"
+
+
+async def load_for_job(
+    deps: PipelineDeps, publication_id: int, state: str
+) -> tuple[Publication, ChannelAccount] | None:
+    """The publication and its account, or None when it is no longer in `state` (nothing to do)."""
+    async with deps.db.transaction() as session:
+        publication = await session.get(Publication, publication_id)
+        if publication is None or publication.state != state:
+            return None
+        account = await session.get(ChannelAccount, publication.account_id)
+        assert account is not None
+    return publication, account
+
+
+def mark(
+    session: AsyncSession,
+    publication: Publication,
+    state: str,
+    *,
+    code: str | None = None,
+    message: str | None = None,
+    action: str | None = None,
+) -> None:
+    """Set the state (with the platform's code and message, if any) and audit it."""
+    publication.state = state
+    publication.error_code = code
+    publication.error_message = message
+    publication.updated_at = utcnow()
+    audit.record(
+        session,
+        actor=WORKER,
+        action=action or f"publication.{state}",
+        object_type="publication",
+        object_id=publication.id,
+        code=code,
+        message=message,
+    )
