@@ -369,10 +369,12 @@ class WeChatAdapter:
     # -- memo ----------------------------------------------------------------------------------
 
     async def _memo(self, key: str) -> dict[str, str]:
-        memo = await self._cache.hgetall(MEMO_KEY.format(app_id=self._app_id, key=key))
-        if not memo and self._progress is not None:
-            memo = await self._progress.recall(key)
-        return memo
+        cached = await self._cache.hgetall(MEMO_KEY.format(app_id=self._app_id, key=key))
+        if self._progress is None:
+            return cached
+        # After a Redis flush the cache holds only what was noted since: the durable record
+        # holds the rest (a cache with a publish_id but no draft would otherwise look complete).
+        return {**await self._progress.recall(key), **cached}
 
     async def _remember(self, key: str, **fields: str) -> None:
         if self._progress is not None:  # durable first: the cache is only a shortcut
