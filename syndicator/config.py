@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     job_timeout_seconds: int = 120
     worker_max_jobs: int = 50
     # How often an idle worker looks for due jobs; bounds the queue's share of publish latency.
-    worker_poll_delay_seconds: float = 0.05
+    worker_poll_delay_seconds: float = 0.01
     # A publication untouched this long in pending/sending is re-enqueued by the reconciler.
     stuck_after_seconds: int = 60
     async_publish_poll_seconds: float = 5.0
