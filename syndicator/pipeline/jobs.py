@@ -132,31 +132,14 @@ async def _record_success(session: AsyncSession, plan: SendPlan, result: Publish
         publication = await _locked(session, plan.publication_id)
         if publication.state != PublicationState.SENDING:
             return publication.state
-        publication.state = PublicationState.SUBMITTED
         _store_remote(publication, result)
-        audit.record(
-            session,
-            actor=WORKER,
-            action="publication.submitted",
-            object_type="publication",
-            object_id=publication.id,
-            remote_id=result.remote_id,
-        )
+        mark(session, publication, PublicationState.SUBMITTED, remote_id=result.remote_id)
         state: str = PublicationState.SUBMITTED
     else:
         state = await _record_published(session, plan.publication_id, result, expect=PublicationState.SENDING)
     if plan.previous_id is not None:
         previous = await _locked(session, plan.previous_id)
-        previous.state = PublicationState.SUPERSEDED
-        previous.updated_at = utcnow()
-        audit.record(
-            session,
-            actor=WORKER,
-            action="publication.superseded",
-            object_type="publication",
-            object_id=previous.id,
-            by=plan.publication_id,
-        )
+        mark(session, previous, PublicationState.SUPERSEDED, by=plan.publication_id)
     return state
 
 
@@ -166,18 +149,9 @@ async def _record_published(
     publication = await _locked(session, publication_id)
     if publication.state != expect:
         return publication.state
-    publication.state = PublicationState.PUBLISHED
     publication.published_at = utcnow()
     _store_remote(publication, result)
-    audit.record(
-        session,
-        actor=WORKER,
-        action="publication.published",
-        object_type="publication",
-        object_id=publication.id,
-        remote_id=result.remote_id,
-        url=result.url,
-    )
+    mark(session, publication, PublicationState.PUBLISHED, remote_id=result.remote_id, url=result.url)
     log.info("publication_published", publication_id=publication.id, remote_id=result.remote_id)
     await fulfil_from_publication(session, publication)  # a repost of upstream policy meets its deadline
     article = await session.get(Article, publication.article_id)
@@ -192,9 +166,6 @@ def _store_remote(publication: Publication, result: PublishResult) -> None:
     publication.remote_id = result.remote_id
     publication.remote_url = result.url or publication.remote_url
     publication.remote_details = {**publication.remote_details, **result.details}
-    publication.error_code = None
-    publication.error_message = None
-    publication.updated_at = utcnow()
 
 
 async def _handle_failure(

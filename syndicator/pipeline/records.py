@@ -32,6 +32,7 @@ def mark(
     code: str | None = None,
     message: str | None = None,
     action: str | None = None,
+    **detail: object,
 ) -> None:
     """Set the state (with the platform's code and message, if any) and audit it."""
     publication.state = state
@@ -46,4 +47,5 @@ def mark(
         object_id=publication.id,
         code=code,
         message=message,
+        **detail,
     )
