@@ -25,7 +25,7 @@ from syndicator.models import (
     Unit,
     utcnow,
 )
-from syndicator.pipeline.records import WORKER, mark
+from syndicator.pipeline.records import REPLACES, WORKER, mark
 from syndicator.review import SANITIZED_KEY
 
 
@@ -84,7 +84,7 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
         content=article_content(version, unit.name),
         outcome_unknown=outcome_unknown,
         previous_id=previous.id if previous else None,
-        previous_remote_id=previous.remote_id if previous else None,
+        previous_remote_id=previous.remote_id if previous else publication.remote_details.get(REPLACES),
     )
 
 

@@ -19,7 +19,7 @@ from syndicator import audit
 from syndicator.models import Article, ArticleState, Publication, PublicationState, utcnow
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
-from syndicator.pipeline.records import load_for_job, mark
+from syndicator.pipeline.records import load_for_job, mark, store_remote
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +79,7 @@ async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
             f"{account.platform} offers no way to delete a post: remove it by hand",
         )
     try:
-        remote_id = await _live_remote_id(adapter, publication)
+        remote_id = await _live_remote_id(deps, adapter, publication)
         if remote_id is None:  # still being published by the platform: wait for it to finish
             raise Retry(defer=deps.settings.async_publish_poll_seconds)
         await adapter.withdraw(remote_id)
@@ -96,7 +96,7 @@ async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
     return await _finish(deps, publication_id, PublicationState.WITHDRAWN, None, None)
 
 
-async def _live_remote_id(adapter: Any, publication: Publication) -> str | None:
+async def _live_remote_id(deps: PipelineDeps, adapter: Any, publication: Publication) -> str | None:
     """The id the platform deletes by; an asynchronous publication may not have one yet."""
     if publication.published_at is not None or not adapter.capabilities.asynchronous_publish:
         return publication.remote_id
@@ -105,7 +105,18 @@ async def _live_remote_id(adapter: Any, publication: Publication) -> str | None:
             remote_id=publication.remote_id or "", state="submitted", details=publication.remote_details
         )
     )
-    return result.remote_id if result.state == "published" else None
+    if result.state != "published":
+        return None
+    # Completed like any publish (WeChat: the article_id, not the publish_id) before it is removed,
+    # so a retried withdrawal and every later audit address the post itself.
+    async with deps.db.transaction() as session:
+        locked = await session.get(Publication, publication.id, with_for_update=True)
+        assert locked is not None
+        if locked.published_at is None:
+            locked.published_at = utcnow()
+            store_remote(locked, result)
+            mark(session, locked, locked.state, action="publication.published", remote_id=result.remote_id)
+    return result.remote_id
 
 
 async def _finish(
