@@ -28,6 +28,14 @@ class WithdrawalError(Exception):
     """The withdrawal cannot be requested; the message says why."""
 
 
+class _PublishFailed(Exception):
+    """The asynchronous publish being withdrawn failed on the platform: its post never went live."""
+
+    def __init__(self, cause: PermanentError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
 async def request_withdrawal(
     session: AsyncSession, article_id: int, *, actor: str, source: str | None
 ) -> list[int]:
@@ -83,6 +91,10 @@ async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
         if remote_id is None:  # still being published by the platform: wait for it to finish
             raise Retry(defer=deps.settings.async_publish_poll_seconds)
         await adapter.withdraw(remote_id)
+    except _PublishFailed as failed:  # it ends as its poll would have: failed, with the platform's reason
+        cause, state = failed.cause, PublicationState.FAILED
+        action = "publication.failed"
+        return await _finish(deps, publication_id, state, cause.code, cause.message, action=action)
     except PermanentError as exc:
         return await _finish(deps, publication_id, PublicationState.PUBLISHED, "withdraw_failed", str(exc))
     except RateLimitedError as exc:
@@ -100,11 +112,14 @@ async def _live_remote_id(deps: PipelineDeps, adapter: Any, publication: Publica
     """The id the platform deletes by; an asynchronous publication may not have one yet."""
     if publication.published_at is not None or not adapter.capabilities.asynchronous_publish:
         return publication.remote_id
-    result = await adapter.check_status(
-        PublishResult(
-            remote_id=publication.remote_id or "", state="submitted", details=publication.remote_details
+    try:
+        result = await adapter.check_status(
+            PublishResult(
+                remote_id=publication.remote_id or "", state="submitted", details=publication.remote_details
+            )
         )
-    )
+    except PermanentError as exc:
+        raise _PublishFailed(exc) from exc
     if result.state != "published":
         return None
     # Completed like any publish (WeChat: the article_id, not the publish_id) before it is removed,
@@ -120,12 +135,19 @@ async def _live_remote_id(deps: PipelineDeps, adapter: Any, publication: Publica
 
 
 async def _finish(
-    deps: PipelineDeps, publication_id: int, state: str, code: str | None, message: str | None
+    deps: PipelineDeps,
+    publication_id: int,
+    state: str,
+    code: str | None,
+    message: str | None,
+    *,
+    action: str | None = None,
 ) -> str:
     async with deps.db.transaction() as session:
         publication = await session.get(Publication, publication_id, with_for_update=True)
         assert publication is not None
-        action = "publication.withdrawn" if code is None else "publication.withdraw_failed"
+        if action is None:
+            action = "publication.withdrawn" if code is None else "publication.withdraw_failed"
         mark(session, publication, state, code=code, message=message, action=action)
     log.info("publication_withdraw_finished", publication_id=publication_id, state=state, code=code)
     return state

@@ -155,10 +155,8 @@ def slow_wechat(monkeypatch):
         yield server, now
 
 
-async def test_withdrawing_a_submitted_wechat_publication_keeps_its_article_id(
-    db, api, settings, slow_wechat
-) -> None:
-    server, now = slow_wechat
+async def withdraw_while_submitted(db, api, settings, server, now: list[float]) -> str:
+    """Publish on WeChat, withdraw while WeChat is still publishing, then let it finish."""
     article = corpus_articles()[1]
     async with db.transaction() as session:
         await admin.add_unit(session, article["unit"], "county", None, actor="test")
@@ -178,11 +176,17 @@ async def test_withdrawing_a_submitted_wechat_publication_keeps_its_article_id(
     async with pipeline(settings, db) as deps:
         assert await publish_publication({"deps": deps, "job_try": 1}, publication.id) == "submitted"
         async with db.transaction() as session:
-            assert await request_withdrawal(session, article_id, actor="test", source=None) == [
-                publication.id
-            ]
+            removing = await request_withdrawal(session, article_id, actor="test", source=None)
+        assert removing == [publication.id]
         now[0] += 61  # WeChat finishes publishing while the withdrawal waits for it
-        assert await withdraw_publication({"deps": deps, "job_try": 1}, publication.id) == "withdrawn"
+        return await withdraw_publication({"deps": deps, "job_try": 1}, publication.id)
+
+
+async def test_withdrawing_a_submitted_wechat_publication_keeps_its_article_id(
+    db, api, settings, slow_wechat
+) -> None:
+    server, now = slow_wechat
+    assert await withdraw_while_submitted(db, api, settings, server, now) == "withdrawn"
 
     (withdrawn,) = await publications_with_accounts(db)
     (article_id_on_wechat,) = emulator_state(server.url)["articles"]
@@ -190,6 +194,18 @@ async def test_withdrawing_a_submitted_wechat_publication_keeps_its_article_id(
     assert withdrawn.remote_id == article_id_on_wechat and withdrawn.published_at is not None
     assert emulator_state(server.url)["articles"][article_id_on_wechat][0]["is_deleted"]
     assert await run_audit(settings, db) == []  # later audits ask WeChat for the article itself
+
+
+async def test_a_withdrawn_wechat_publish_that_fails_ends_failed_not_published(
+    db, api, settings, slow_wechat
+) -> None:
+    server, now = slow_wechat
+    httpx.post(f"{server.url}/_emulator/publish_outcomes", json={"statuses": [3]}).raise_for_status()
+    assert await withdraw_while_submitted(db, api, settings, server, now) == "failed"
+
+    (failed,) = await publications_with_accounts(db)
+    assert (failed.state, failed.error_code) == (PublicationState.FAILED, "publish_status_3")
+    assert await run_audit(settings, db) == []  # nothing went live, nothing is audited by a publish_id
 
 
 async def test_an_unreadable_post_is_a_finding_and_the_audit_goes_on(
