@@ -35,7 +35,15 @@ from syndicator.pipeline.withdrawal import request_withdrawal, withdraw_publicat
 from syndicator.queue import connect
 from tests.conftest import OWNER_KEY
 from tests.integration.conftest import COVER, WECHAT_APP_ID
-from tests.support import CORPUS, corpus_articles, emulator_state, inject_faults, post_signed, run_worker
+from tests.support import (
+    CORPUS,
+    corpus_articles,
+    emulator_state,
+    inject_faults,
+    post_signed,
+    publications,
+    run_worker,
+)
 
 pytestmark = pytest.mark.integration
 SYNDICATOR = Path(sys.executable).with_name("syndicator")
@@ -79,14 +87,9 @@ def on_admin_site(wechat_url: str, article_id: str, **change: object) -> None:
     httpx.post(f"{wechat_url}/_emulator/articles/{article_id}", json=change).raise_for_status()
 
 
-async def publications_with_accounts(db) -> list[Publication]:
-    async with db.transaction() as session:
-        return list((await session.exec(select(Publication).order_by(Publication.id))).all())
-
-
 async def wechat_publication(db) -> Publication:
-    app_pub, wechat_pub, weibo_pub = await publications_with_accounts(db)  # accounts made in this order
-    return wechat_pub
+    _app, wechat, _weibo = await publications(db)  # `everywhere` adds the accounts in this order
+    return wechat
 
 
 async def test_a_wechat_fix_is_followed_to_its_article_id_across_a_redis_flush(
@@ -172,7 +175,7 @@ async def withdraw_while_submitted(db, api, settings, server, now: list[float]) 
             actor="test",
         )
     article_id = (await post_signed(api, article)).json()["article_id"]
-    (publication,) = await publications_with_accounts(db)
+    (publication,) = await publications(db)
     async with pipeline(settings, db) as deps:
         assert await publish_publication({"deps": deps, "job_try": 1}, publication.id) == "submitted"
         async with db.transaction() as session:
@@ -188,7 +191,7 @@ async def test_withdrawing_a_submitted_wechat_publication_keeps_its_article_id(
     server, now = slow_wechat
     assert await withdraw_while_submitted(db, api, settings, server, now) == "withdrawn"
 
-    (withdrawn,) = await publications_with_accounts(db)
+    (withdrawn,) = await publications(db)
     (article_id_on_wechat,) = emulator_state(server.url)["articles"]
     assert withdrawn.state == PublicationState.WITHDRAWN
     assert withdrawn.remote_id == article_id_on_wechat and withdrawn.published_at is not None
@@ -203,7 +206,7 @@ async def test_a_withdrawn_wechat_publish_that_fails_ends_failed_not_published(
     httpx.post(f"{server.url}/_emulator/publish_outcomes", json={"statuses": [3]}).raise_for_status()
     assert await withdraw_while_submitted(db, api, settings, server, now) == "failed"
 
-    (failed,) = await publications_with_accounts(db)
+    (failed,) = await publications(db)
     assert (failed.state, failed.error_code) == (PublicationState.FAILED, "publish_status_3")
     assert await run_audit(settings, db) == []  # nothing went live, nothing is audited by a publish_id
 
@@ -242,7 +245,7 @@ async def test_an_unreadable_post_is_a_finding_and_the_audit_goes_on(
         alerts = [n.text for n in (await session.exec(select(Notification))).all()]
     assert len(alerts) == 2 and all("无法读取" in text for text in alerts)
     assert not any("SECRET-TOKEN-42" in text for text in alerts)
-    assert {p.state for p in await publications_with_accounts(db)} == {PublicationState.PUBLISHED}
+    assert {p.state for p in await publications(db)} == {PublicationState.PUBLISHED}
 
 
 async def test_a_gone_app_article_is_missing(db, settings, emulators, everywhere) -> None:
