@@ -37,7 +37,8 @@ class SendPlan:
     content: ArticleContent
     # True when an earlier attempt may have reached the platform: read back before sending.
     outcome_unknown: bool
-    # The older version this account shows now; a correction replaces it.
+    # What this send replaces: the older version this account shows (a correction), or a
+    # post that drifted on the platform (the consistency fix, REPLACES).
     previous_id: int | None = None
     previous_remote_id: str | None = None
 
