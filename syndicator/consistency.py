@@ -3,19 +3,28 @@
 For every post we believe is live it reads the channel back (`fetch_live`) and compares the text
 with the current version rendered for that channel, after `comparable_text` folds away what
 platforms legitimately change. Findings: missing (gone from the channel), stale (shows an older
-version), altered (shows something we never sent), extra (live although withdrawn here).
+version), altered (shows something we never sent), extra (live although withdrawn here) and
+unreadable (the channel's answer could not be read: the audit cannot vouch for that post).
+
+`--fix` never calls a platform itself: it puts the publication back on the one send path (a new
+send, or a withdrawal) and queues its job, so a fix records intent, survives a crash or a Redis
+flush, and ends like any publish: a WeChat fix is followed to its article_id.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
+from uuid import uuid4
 
 import structlog
+from redis.exceptions import RedisError
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from channels.base import ChannelAdapter, ChannelError, CorrectionStrategy
+from channels.base import ChannelAdapter, ChannelError
 from channels.html import comparable_text
 from syndicator import audit
 from syndicator.models import (
@@ -30,10 +39,14 @@ from syndicator.models import (
 )
 from syndicator.notify import notify
 from syndicator.pipeline.context import PipelineDeps
+from syndicator.pipeline.records import REPLACES, mark
 from syndicator.pipeline.sending import article_content
+from syndicator.queue import enqueue_publish, enqueue_withdraw
 
 log = structlog.get_logger(__name__)
 ACTOR = "consistency-audit"
+# WeChat puts access_token in the query string; transport errors quote the URL.
+_ACCESS_TOKEN = re.compile(r"(access_token[\"']?\s*[=:]\s*[\"']?)[^&\s\"',}]+", re.IGNORECASE)
 
 
 class DriftKind(StrEnum):
@@ -41,6 +54,7 @@ class DriftKind(StrEnum):
     STALE = "stale"
     ALTERED = "altered"
     EXTRA = "extra"
+    UNREADABLE = "unreadable"
 
 
 DRIFT_LABELS = {
@@ -48,6 +62,7 @@ DRIFT_LABELS = {
     DriftKind.STALE: "渠道上仍是旧版本",
     DriftKind.ALTERED: "渠道上的内容被改动",
     DriftKind.EXTRA: "已撤回但渠道上仍可见",
+    DriftKind.UNREADABLE: "无法读取，无法核对",
 }
 
 
@@ -60,8 +75,11 @@ class Drift:
     platform: str
     account: str
     remote_id: str
+    # True once the fix is on the send path (its job queued); the job reports its own outcome.
     fixed: bool = False
     error: str | None = None
+    # For `unreadable`: the platform's answer (or what was wrong with it), secrets removed.
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,14 +94,9 @@ class _Target:
 async def audit_consistency(deps: PipelineDeps, *, fix: bool = False) -> list[Drift]:
     drifts: list[Drift] = []
     for target in await _targets(deps):
-        adapter = deps.adapter_for(target.account)
-        try:
-            drift = await _inspect(adapter, target)
-            if drift is not None and fix:
-                drift = await _fix(adapter, target, drift)
-        except ChannelError as exc:  # a channel that cannot be read is reported, not guessed
-            log.warning("consistency_read_failed", publication_id=target.publication.id, error=str(exc))
-            continue
+        drift = await _inspect_one(deps, target)
+        if drift is not None and fix and drift.kind != DriftKind.UNREADABLE:
+            drift = await _fix(deps, target, drift)
         if drift is not None:
             drifts.append(drift)
     await _record(deps, drifts, fix=fix)
@@ -119,6 +132,23 @@ async def _targets(deps: PipelineDeps) -> list[_Target]:
     return [_Target(p, a, acc, u.name, by_article.get(a.id or 0, [])) for p, a, acc, u in rows]
 
 
+async def _inspect_one(deps: PipelineDeps, target: _Target) -> Drift | None:
+    """Each post on its own: an answer that cannot be read is a finding for this post, never the end."""
+    try:
+        return await _inspect(deps.adapter_for(target.account), target)
+    except ChannelError as exc:
+        answer = str(exc)
+    except Exception as exc:  # a malformed answer (a missing field, a wrong type) is the platform's too
+        answer = f"malformed answer: {type(exc).__name__}: {exc}"
+    answer = redact(answer)
+    log.warning("consistency_unreadable", publication_id=target.publication.id, answer=answer)
+    return replace(_drift(DriftKind.UNREADABLE, target), answer=answer)
+
+
+def redact(text: str) -> str:
+    return _ACCESS_TOKEN.sub(r"\1***", text)
+
+
 async def _inspect(adapter: ChannelAdapter, target: _Target) -> Drift | None:
     publication, article = target.publication, target.article
     live = await adapter.fetch_live(publication.remote_id or "")
@@ -148,41 +178,55 @@ def _drift(kind: DriftKind, target: _Target) -> Drift:
     )
 
 
-async def _fix(adapter: ChannelAdapter, target: _Target, drift: Drift) -> Drift:
-    """Re-sync one channel: remove what should be gone, send the current version where it is not."""
-    remote_id = target.publication.remote_id or ""
+async def _fix(deps: PipelineDeps, target: _Target, drift: Drift) -> Drift:
+    """Put the publication back on the send path: withdrawn again, or sent again as a new post."""
+    async with deps.db.transaction() as session:
+        publication = await session.get(Publication, drift.publication_id, with_for_update=True)
+        assert publication is not None
+        if problem := _unfixable(publication, target, drift):
+            return replace(drift, error=problem)
+        if drift.kind == DriftKind.EXTRA:
+            _resync(session, publication, PublicationState.WITHDRAWING, drift)
+        else:
+            _resend(session, publication, drift)
+        generation = publication.generation
     try:
         if drift.kind == DriftKind.EXTRA:
-            await adapter.withdraw(remote_id)
-            return _fixed(drift, remote_id)
-        post = adapter.render(article_content(target.versions[-1], target.unit))
-        key = f"{target.publication.key}:resync:{drift.kind}"
-        if (
-            drift.kind != DriftKind.MISSING
-            and adapter.capabilities.correction == CorrectionStrategy.UPDATE_IN_PLACE
-        ):
-            result = await adapter.update(remote_id, post, key)
+            await enqueue_withdraw(deps.redis, drift.publication_id, generation)
         else:
-            if drift.kind != DriftKind.MISSING:
-                await adapter.withdraw(remote_id)
-            result = await adapter.publish(post, key)
-        return _fixed(drift, result.remote_id)
-    except ChannelError as exc:
-        return Drift(**{**asdict(drift), "error": str(exc)})
+            await enqueue_publish(deps.redis, drift.publication_id, generation)
+    except (RedisError, OSError) as exc:  # recorded in the database: the reconciler queues it
+        log.warning("consistency_fix_not_queued", publication_id=drift.publication_id, error=str(exc))
+    return replace(drift, fixed=True)
 
 
-def _fixed(drift: Drift, remote_id: str) -> Drift:
-    return Drift(**{**asdict(drift), "fixed": True, "remote_id": remote_id})
+def _unfixable(publication: Publication, target: _Target, drift: Drift) -> str | None:
+    if publication.state != target.publication.state or publication.remote_id != drift.remote_id:
+        return "the publication changed while it was audited: audit again"
+    current = target.versions[-1].id if target.versions else None
+    if drift.kind != DriftKind.EXTRA and publication.version_id != current:
+        return "a newer version is being sent: audit again once it is published"
+    return None
+
+
+def _resend(session: AsyncSession, publication: Publication, drift: Drift) -> None:
+    """A new post under a new idempotency key (the old key's answer is the old post), replacing the
+    drifted one unless it is gone; `claim` and `send` do the rest like any correction."""
+    publication.idempotency_key = uuid4().hex
+    publication.remote_details = {} if drift.kind == DriftKind.MISSING else {REPLACES: drift.remote_id}
+    publication.published_at = None  # set again when the new post is live (a WeChat one: polled)
+    publication.attempts = 0
+    publication.next_attempt_at = None
+    _resync(session, publication, PublicationState.PENDING, drift)
+
+
+def _resync(session: AsyncSession, publication: Publication, state: str, drift: Drift) -> None:
+    publication.generation += 1  # a fresh job id: the earlier job's result may still be in Redis
+    mark(session, publication, state, action="publication.resync", by=ACTOR, drift=str(drift.kind))
 
 
 async def _record(deps: PipelineDeps, drifts: list[Drift], *, fix: bool) -> None:
     async with deps.db.transaction() as session:
-        for drift in drifts:
-            publication = await session.get(Publication, drift.publication_id) if drift.fixed else None
-            if publication is not None and drift.kind == DriftKind.EXTRA:
-                publication.state = PublicationState.WITHDRAWN
-            elif publication is not None:
-                publication.remote_id = drift.remote_id
         audit.record(
             session,
             actor=ACTOR,
@@ -201,10 +245,17 @@ async def _record(deps: PipelineDeps, drifts: list[Drift], *, fix: bool) -> None
 
 
 def _alert_text(drift: Drift) -> str:
-    outcome = "已自动修复" if drift.fixed else ("修复失败：" + drift.error if drift.error else "请核查")
+    if drift.fixed:
+        extra = drift.kind == DriftKind.EXTRA
+        outcome = "已安排撤回。" if extra else "已安排重新发送（发布失败时另行通知）。"
+    elif drift.error:
+        outcome = f"未修复：{drift.error}"
+    else:
+        outcome = "请核查。"
+    answer = f"（平台答复：{drift.answer}）" if drift.answer else ""
     return (
         f"⚠️ 内容一致性核查：《{drift.title}》在{drift.platform}（{drift.account}）"
-        f"{DRIFT_LABELS[drift.kind]}。{outcome}"
+        f"{DRIFT_LABELS[drift.kind]}{answer}。{outcome}"
     )
 
 

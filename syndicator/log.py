@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -18,8 +19,19 @@ def _redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Muta
     return event
 
 
+class _Stderr:
+    """Whatever sys.stderr is when a line is written: test runners and CliRunner swap it."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
-    logging.basicConfig(level=level, format="%(message)s")
+    # Logs go to stderr, whatever the command: stdout is the command's output (`--json` pipes into jq).
+    logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
     # httpx logs every request URL at INFO, and WeChat puts access_token in the query string.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     renderer: Any = (
@@ -34,5 +46,6 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        logger_factory=structlog.PrintLoggerFactory(_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )

@@ -25,6 +25,13 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 log = structlog.get_logger(__name__)
 
 
+def deadline_text(at: datetime) -> str:
+    """A deadline as chat messages show it (Asia/Shanghai), never later than the rule: to the
+    minute when it falls on one, else to the second (12 hours after 06:24:48 is 18:24:48)."""
+    local = at.astimezone(SHANGHAI).replace(microsecond=0)  # dropping the fraction only ever rounds down
+    return local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
+
+
 @dataclass(frozen=True)
 class YearSchedule:
     holidays: frozenset[date]

@@ -133,7 +133,7 @@ class AppAdapter:
         except httpx.HTTPError as exc:
             # Every app call is safe to repeat: pushes carry an idempotency key.
             raise transport_error(exc, PLATFORM, what=f"{method} {path}", idempotent=True) from exc
-        if response.status_code == 404 and missing_ok:
+        if response.status_code in (404, 410) and missing_ok:  # 410 Gone: deleted in the app's CMS
             return {}
         if response.status_code >= 400:
             raise _error_for(response)

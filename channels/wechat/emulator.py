@@ -3,7 +3,8 @@
 Every behaviour cites its source (see /work/shared/reference/platforms.md §1 for the full list);
 what the docs leave open is marked UNVERIFIED and chosen to be the stricter case. State lives in
 memory on `app.state.wechat`. Test controls live under /_emulator (never on the real API):
-GET /_emulator/state, POST /_emulator/comments, POST /_emulator/publish_outcomes,
+GET /_emulator/state, POST /_emulator/comments, POST /_emulator/articles/{id} (an edit or a deletion
+on the admin site), POST /_emulator/publish_outcomes,
 POST /_emulator/quota, and the shared fault routes (channels.faults).
 """
 
@@ -383,6 +384,13 @@ def _control_routes(state: EmulatorState) -> APIRouter:
             {**comment, "comment_type": 0, "openid": body.get("openid", "oUser"), "deleted": False}
         )
         return {"user_comment_id": comment_id}
+
+    @router.post("/articles/{article_id}")  # an edit {content} or deletion {is_deleted} on the admin site
+    async def edit_on_admin_site(article_id: str, body: Body) -> dict[str, str]:
+        state.settle()
+        for item in _known(state.articles, article_id)["news_item"]:
+            item.update({k: body[k] for k in ("title", "content", "is_deleted") if k in body})
+        return {"status": "ok"}
 
     @router.post("/publish_outcomes")  # {statuses: [3, ...]}: how the next publish jobs end
     async def script_outcomes(body: Body) -> dict[str, str]:

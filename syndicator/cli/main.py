@@ -46,6 +46,12 @@ for sub, name in (
 app.command()(check)
 
 
+@app.callback()
+def _every_command() -> None:
+    # Before any command logs: to stderr, so a command's stdout is only its output.
+    configure_logging()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all database migrations."""
@@ -183,6 +189,7 @@ def audit_command(
             "remote_id": d.remote_id,
             "fixed": d.fixed,
             "error": d.error or "",
+            "answer": d.answer or "",
             "title": d.title[:30],
         }
         for d in drifts

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from syndicator.workdays import deadline_text
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Telegram refuses messages above 4096 characters; the comment text is cut well before that.
 MAX_COMMENT_CHARS = 1500
@@ -77,7 +79,7 @@ def due_text(due: datetime | None, provisional: bool, *, complex_: bool) -> str:
     if due is None:
         return "回复期限：未设定"
     days = 10 if complex_ else 2
-    line = f"回复期限：{local_time(due)} 前（{days} 个工作日{'，复杂' if complex_ else ''}）"
+    line = f"回复期限：{deadline_text(due)} 前（{days} 个工作日{'，复杂' if complex_ else ''}）"
     if provisional:
         line += "\n⚠️ 暂定期限：该年度的法定节假日安排尚未公布，仅按周末计算，请人工核对"
     return line
@@ -167,7 +169,7 @@ def render_queue(entries: Sequence[QueueEntry], *, page: int, pages: int, total:
     lines = [f"📋 待审核评论：共 {total} 条（第 {page + 1}/{pages} 页）"]
     for entry in entries:
         snippet = entry.text if len(entry.text) <= 40 else entry.text[:40] + "……"
-        due = local_time(entry.reply_due_at) if entry.reply_due_at else "—"
+        due = deadline_text(entry.reply_due_at) if entry.reply_due_at else "—"
         flags = ("【已超期】" if entry.overdue else "") + ("【暂定】" if entry.due_provisional else "")
         channel = PLATFORM_LABELS.get(entry.platform, entry.platform)
         lines.append(f"#{entry.comment_id} [{channel}] {entry.author}：{snippet}\n　期限 {due}{flags}")
@@ -197,7 +199,7 @@ def render_stats(stats: DailyStats) -> str:
     else:
         lines.append(f"超期未回复：{len(stats.overdue)} 条")
         for entry in stats.overdue[:10]:
-            due = local_time(entry.reply_due_at) if entry.reply_due_at else "—"
+            due = deadline_text(entry.reply_due_at) if entry.reply_due_at else "—"
             provisional = "（暂定）" if entry.due_provisional else ""
             lines.append(f"#{entry.comment_id} {entry.author}：期限 {due}{provisional}")
     return "\n".join(lines)

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator.models import Comment
-from syndicator.moderation.cards import local_time
 from syndicator.moderation.queries import due_soon, overdue
 from syndicator.notify import notify
+from syndicator.workdays import deadline_text
 
 REMIND_BEFORE = timedelta(hours=4)
 
@@ -30,7 +30,7 @@ async def remind_replies(
             key=f"comment-due-soon:{comment.id}:{comment.revision}:{comment.reply_due_at.isoformat()}",
             chat_id=moderation_chat_id,
             text=(
-                f"⏰ 评论 #{comment.id}（{comment.author}）将于 {local_time(comment.reply_due_at)} "
+                f"⏰ 评论 #{comment.id}（{comment.author}）将于 {deadline_text(comment.reply_due_at)} "
                 f"到期{_provisional(comment)}，请尽快处理。"
             ),
             payload={"comment_id": comment.id},
@@ -38,7 +38,7 @@ async def remind_replies(
     for comment in await overdue(session, now=now, limit=500):
         assert comment.reply_due_at is not None
         text = (
-            f"❗ 评论 #{comment.id}（{comment.author}）已超过回复期限 {local_time(comment.reply_due_at)}"
+            f"❗ 评论 #{comment.id}（{comment.author}）已超过回复期限 {deadline_text(comment.reply_due_at)}"
             f"{_provisional(comment)}，请立即处理。"
         )
         key = f"comment-overdue:{comment.id}:{comment.revision}:{comment.reply_due_at.isoformat()}"

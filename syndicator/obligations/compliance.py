@@ -22,7 +22,7 @@ from syndicator.obligations.report import (
     unit_rows,
 )
 from syndicator.obligations.scope import UnitTree
-from syndicator.workdays import WorkCalendar
+from syndicator.workdays import WorkCalendar, deadline_text
 
 OVERDUE_LIST_LIMIT = 200
 PLATFORM_NAMES = {"wechat": "微信", "weibo": "微博", "app": "客户端"}
@@ -119,7 +119,7 @@ def summary_text(report: ComplianceReport) -> str:
         for n, row in enumerate(report.overdue, 1):
             lines.append(
                 f"{n}. {row.unit_name}·{PLATFORM_NAMES.get(row.platform, row.platform)}"
-                f"「{row.account_name}」《{row.item_title}》截止 {shanghai(row.deadline_at)}"
+                f"「{row.account_name}」《{row.item_title}》截止 {deadline_text(row.deadline_at)}"
             )
         if t.overdue > len(report.overdue):
             lines.append(f"……另有 {t.overdue - len(report.overdue)} 项，详见看板或导出表格。")

@@ -16,8 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from syndicator import audit
 from syndicator.models import ChannelAccount, Obligation, ObligationState, Unit, UpstreamItem
 from syndicator.notify import notify
-from syndicator.obligations.clock import ESCALATION, due_signal, shanghai
+from syndicator.obligations.clock import ESCALATION, due_signal
 from syndicator.obligations.config import ObligationConfig
+from syndicator.workdays import deadline_text
 
 log = structlog.get_logger(__name__)
 PLATFORM_NAMES = {"wechat": "微信公众号", "weibo": "微博", "app": "客户端"}
@@ -36,12 +37,12 @@ def signal_text(label: str, *, unit: str, account: str, platform: str, title: st
     if label == ESCALATION:
         return (
             f"【转载超时】{channel}未在规定时限内转载《{title}》。"
-            f"截止时间 {shanghai(deadline)}（北京时间），请督促立即转载并说明情况。"
+            f"截止时间 {deadline_text(deadline)}（北京时间），请督促立即转载并说明情况。"
         )
     hours = label.removesuffix("h") + "小时" if label.endswith("h") else label.removesuffix("m") + "分钟"
     return (
         f"【转载提醒】{channel}尚未转载《{title}》，距截止还有约{hours}，"
-        f"须在 {shanghai(deadline)}（北京时间）前完成。"
+        f"须在 {deadline_text(deadline)}（北京时间）前完成。"
     )
 
 

@@ -30,7 +30,7 @@ from syndicator.notify import notify
 from syndicator.obligations.fulfil import fulfil_from_publication
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
-from syndicator.pipeline.records import WORKER, load_for_job, mark
+from syndicator.pipeline.records import WORKER, load_for_job, mark, store_remote
 from syndicator.pipeline.sending import SendPlan, claim, send
 from syndicator.queue import enqueue_poll, enqueue_withdraw
 
@@ -132,7 +132,7 @@ async def _record_success(session: AsyncSession, plan: SendPlan, result: Publish
         publication = await _locked(session, plan.publication_id)
         if publication.state != PublicationState.SENDING:
             return publication.state
-        _store_remote(publication, result)
+        store_remote(publication, result)
         mark(session, publication, PublicationState.SUBMITTED, remote_id=result.remote_id)
         state: str = PublicationState.SUBMITTED
     else:
@@ -150,7 +150,7 @@ async def _record_published(
     if publication.state != expect:
         return publication.state
     publication.published_at = utcnow()
-    _store_remote(publication, result)
+    store_remote(publication, result)
     mark(session, publication, PublicationState.PUBLISHED, remote_id=result.remote_id, url=result.url)
     log.info("publication_published", publication_id=publication.id, remote_id=result.remote_id)
     await fulfil_from_publication(session, publication)  # a repost of upstream policy meets its deadline
@@ -160,12 +160,6 @@ async def _record_published(
         publication.state = PublicationState.WITHDRAWING
         return PublicationState.WITHDRAWING
     return PublicationState.PUBLISHED
-
-
-def _store_remote(publication: Publication, result: PublishResult) -> None:
-    publication.remote_id = result.remote_id
-    publication.remote_url = result.url or publication.remote_url
-    publication.remote_details = {**publication.remote_details, **result.details}
 
 
 async def _handle_failure(

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from channels.base import PublishResult
 from syndicator import audit
 from syndicator.models import ChannelAccount, Publication, utcnow
 from syndicator.pipeline.context import PipelineDeps
 
 WORKER = "worker"
+# remote_details field: the post a re-sent publication replaces (set by the consistency fix).
+REPLACES = "replaces"
 
 
 async def load_for_job(
@@ -49,3 +52,11 @@ def mark(
         message=message,
         **detail,
     )
+
+
+def store_remote(publication: Publication, result: PublishResult) -> None:
+    """What the platform answered; once a send has landed, the post it replaced is history."""
+    details = {k: v for k, v in publication.remote_details.items() if k != REPLACES}
+    publication.remote_id = result.remote_id
+    publication.remote_url = result.url or publication.remote_url
+    publication.remote_details = {**details, **result.details}

@@ -25,7 +25,7 @@ from syndicator.models import (
     Unit,
     utcnow,
 )
-from syndicator.pipeline.records import WORKER, mark
+from syndicator.pipeline.records import REPLACES, WORKER, mark
 from syndicator.review import SANITIZED_KEY
 
 
@@ -37,7 +37,8 @@ class SendPlan:
     content: ArticleContent
     # True when an earlier attempt may have reached the platform: read back before sending.
     outcome_unknown: bool
-    # The older version this account shows now; a correction replaces it.
+    # What this send replaces: the older version this account shows (a correction), or a
+    # post that drifted on the platform (the consistency fix, REPLACES).
     previous_id: int | None = None
     previous_remote_id: str | None = None
 
@@ -84,7 +85,7 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
         content=article_content(version, unit.name),
         outcome_unknown=outcome_unknown,
         previous_id=previous.id if previous else None,
-        previous_remote_id=previous.remote_id if previous else None,
+        previous_remote_id=previous.remote_id if previous else publication.remote_details.get(REPLACES),
     )
 
 

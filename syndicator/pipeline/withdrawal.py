@@ -19,13 +19,21 @@ from syndicator import audit
 from syndicator.models import Article, ArticleState, Publication, PublicationState, utcnow
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
-from syndicator.pipeline.records import load_for_job, mark
+from syndicator.pipeline.records import load_for_job, mark, store_remote
 
 log = structlog.get_logger(__name__)
 
 
 class WithdrawalError(Exception):
     """The withdrawal cannot be requested; the message says why."""
+
+
+class _PublishFailed(Exception):
+    """The asynchronous publish being withdrawn failed on the platform: its post never went live."""
+
+    def __init__(self, cause: PermanentError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
 
 
 async def request_withdrawal(
@@ -79,10 +87,14 @@ async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
             f"{account.platform} offers no way to delete a post: remove it by hand",
         )
     try:
-        remote_id = await _live_remote_id(adapter, publication)
+        remote_id = await _live_remote_id(deps, adapter, publication)
         if remote_id is None:  # still being published by the platform: wait for it to finish
             raise Retry(defer=deps.settings.async_publish_poll_seconds)
         await adapter.withdraw(remote_id)
+    except _PublishFailed as failed:  # it ends as its poll would have: failed, with the platform's reason
+        cause, state = failed.cause, PublicationState.FAILED
+        action = "publication.failed"
+        return await _finish(deps, publication_id, state, cause.code, cause.message, action=action)
     except PermanentError as exc:
         return await _finish(deps, publication_id, PublicationState.PUBLISHED, "withdraw_failed", str(exc))
     except RateLimitedError as exc:
@@ -96,25 +108,46 @@ async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
     return await _finish(deps, publication_id, PublicationState.WITHDRAWN, None, None)
 
 
-async def _live_remote_id(adapter: Any, publication: Publication) -> str | None:
+async def _live_remote_id(deps: PipelineDeps, adapter: Any, publication: Publication) -> str | None:
     """The id the platform deletes by; an asynchronous publication may not have one yet."""
     if publication.published_at is not None or not adapter.capabilities.asynchronous_publish:
         return publication.remote_id
-    result = await adapter.check_status(
-        PublishResult(
-            remote_id=publication.remote_id or "", state="submitted", details=publication.remote_details
+    try:
+        result = await adapter.check_status(
+            PublishResult(
+                remote_id=publication.remote_id or "", state="submitted", details=publication.remote_details
+            )
         )
-    )
-    return result.remote_id if result.state == "published" else None
+    except PermanentError as exc:
+        raise _PublishFailed(exc) from exc
+    if result.state != "published":
+        return None
+    # Completed like any publish (WeChat: the article_id, not the publish_id) before it is removed,
+    # so a retried withdrawal and every later audit address the post itself.
+    async with deps.db.transaction() as session:
+        locked = await session.get(Publication, publication.id, with_for_update=True)
+        assert locked is not None
+        if locked.published_at is None:
+            locked.published_at = utcnow()
+            store_remote(locked, result)
+            mark(session, locked, locked.state, action="publication.published", remote_id=result.remote_id)
+    return result.remote_id
 
 
 async def _finish(
-    deps: PipelineDeps, publication_id: int, state: str, code: str | None, message: str | None
+    deps: PipelineDeps,
+    publication_id: int,
+    state: str,
+    code: str | None,
+    message: str | None,
+    *,
+    action: str | None = None,
 ) -> str:
     async with deps.db.transaction() as session:
         publication = await session.get(Publication, publication_id, with_for_update=True)
         assert publication is not None
-        action = "publication.withdrawn" if code is None else "publication.withdraw_failed"
+        if action is None:
+            action = "publication.withdrawn" if code is None else "publication.withdraw_failed"
         mark(session, publication, state, code=code, message=message, action=action)
     log.info("publication_withdraw_finished", publication_id=publication_id, state=state, code=code)
     return state

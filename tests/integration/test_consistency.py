@@ -16,7 +16,7 @@ from syndicator.queue import connect
 from syndicator.signing import signed_headers
 from tests.conftest import APP_SECRET
 from tests.integration.conftest import WEIBO_TOKEN
-from tests.support import publications
+from tests.support import emulator_state, publications, run_worker
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,9 @@ async def test_edits_and_deletions_on_the_channels_are_found_and_fixed(
 
     fixed = await run_audit(settings, db, fix=True)
     assert all(d.fixed for d in fixed) and len(fixed) == 2
+    await run_worker(settings)  # the fix is done by the publications' own jobs
     assert await run_audit(settings, db) == []
+    assert emulator_state(emulators["app"].url)["created"] == 1  # corrected in place, not posted again
 
 
 async def test_a_withdrawn_article_still_live_is_extra(db, settings, everywhere) -> None:
@@ -75,5 +77,6 @@ async def test_a_withdrawn_article_still_live_is_extra(db, settings, everywhere)
     drifts = await run_audit(settings, db)
     assert {d.kind for d in drifts} == {DriftKind.EXTRA} and len(drifts) == 3
     await run_audit(settings, db, fix=True)
+    await run_worker(settings)
     assert await run_audit(settings, db) == []
     assert {p.state for p in await publications(db)} == {PublicationState.WITHDRAWN}

@@ -60,7 +60,8 @@ async def test_a_due_date_in_an_unknown_year_is_provisional_everywhere(
 ) -> None:
     comment = await ingest_one(db, world, "c-year-end", datetime(2026, 12, 30, 2, 0, tzinfo=UTC))
     assert comment.due_provisional
-    assert "comment_due_provisional" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "comment_due_provisional" in captured.out + captured.err  # logs go to stderr once configured
     async with db.transaction() as session:
         card = render_card(await service.card_view(session, comment))
         decision = await service.mark_complex(

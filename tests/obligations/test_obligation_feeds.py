@@ -14,9 +14,9 @@ from sqlmodel import select
 from syndicator.background_server import BackgroundServer
 from syndicator.db import Database
 from syndicator.models import FeedState, UpstreamItem
+from syndicator.obligations.clock import shanghai
 from syndicator.obligations.config import FeedSource
 from syndicator.obligations.feeds import poll_feed
-from syndicator.obligations.reminders import shanghai
 from tests.obligations.conftest import CONFIG, Org, obligations
 
 FEED = (

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
 from syndicator.db import Database, open_database
 from syndicator.models import Notification, ObligationState
 from syndicator.obligations.reminders import run_clock
-from tests.obligations.conftest import CONFIG, EVENING, Org, obligations, open_item
+from tests.obligations.conftest import CONFIG, EVENING, Org, item_in, obligations, open_item
 
 DEADLINE = EVENING + timedelta(hours=12)
 
@@ -74,3 +74,12 @@ async def test_a_restart_after_a_missed_window_sends_only_the_escalation(db: Dat
     keys = await _keys(db)
     assert keys and all(k.endswith(":overdue") for k in keys)
     assert len(keys) == len(await obligations(db))
+
+
+async def test_a_deadline_with_seconds_is_never_shown_later_than_it_is(db: Database, org: Org) -> None:
+    published = datetime(2026, 11, 25, 22, 24, 48, tzinfo=UTC)  # 06:24:48 in Beijing
+    await open_item(db, item_in(published_at=published), now=published)
+    async with db.transaction() as session:
+        await run_clock(session, now=published + timedelta(hours=8), config=CONFIG)  # the T-4h reminder
+        texts = (await session.exec(select(Notification.text))).all()
+    assert texts and all("须在 2026-11-26 18:24:48（北京时间）前完成" in t for t in texts)

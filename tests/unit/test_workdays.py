@@ -1,7 +1,7 @@
 import json
 from datetime import UTC, date, datetime
 
-from syndicator.workdays import WorkCalendar
+from syndicator.workdays import WorkCalendar, deadline_text
 
 
 def test_national_day_holiday_is_skipped() -> None:
@@ -37,3 +37,8 @@ def test_office_schedule_file_fills_in_a_new_year(tmp_path) -> None:
     due = WorkCalendar.from_file(path).add_working_days(datetime(2026, 12, 30, 2, 0, tzinfo=UTC), 2)
     assert not due.provisional
     assert due.at == datetime(2027, 1, 2, 16, 0, tzinfo=UTC)  # 12-31, skip 01-01, 01-02 make-up day
+
+
+def test_a_deadline_is_shown_to_the_second_unless_it_falls_on_a_minute() -> None:
+    assert deadline_text(datetime(2026, 11, 26, 10, 24, 48, 900_000, tzinfo=UTC)) == "2026-11-26 18:24:48"
+    assert deadline_text(datetime(2026, 11, 26, 16, 0, tzinfo=UTC)) == "2026-11-27 00:00"
