@@ -50,7 +50,13 @@ class Settings(BaseSettings):
     obligation_important_categories: list[str] | None = None  # None: the built-in list
     compliance_silent_days: int = 14
     compliance_municipal_min_per_week: int = 2
+    # The dashboard's own cookie key; without one, a key is generated once and kept in the database.
     dashboard_session_secret: SecretStr = SecretStr("")
+    dashboard_session_hours: float = 8
+    # Failed dashboard sign-ins allowed per user name and per client address in the window.
+    dashboard_login_failures_per_user: int = 5
+    dashboard_login_failures_per_address: int = 20
+    dashboard_login_window_seconds: int = 900
 
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)

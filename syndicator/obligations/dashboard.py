@@ -1,9 +1,9 @@
 """The officers' web dashboard (server-rendered, no build step): sign-in, report, sign-out.
 
-Sign-in is by user name + API token (the credential this system issues). The session is a signed,
-HttpOnly, SameSite=Strict cookie that names the user; every page reloads the user, so a deactivated
-user or lost role ends access at once. Forms carry a CSRF token bound to the session (double submit
-before sign-in).
+Sign-in is by user name + API token (the credential this system issues), rate-limited per user and
+address. The session is a server-side record (sessions.py) named by a signed, HttpOnly, SameSite=Strict
+cookie; sign-out, token revocation and any role or scope change end it. Forms carry a CSRF token bound
+to the session (double submit before sign-in).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from syndicator import audit
 from syndicator.ingest.deps import ApiState, StateDep, client_address
 from syndicator.models import User
+from syndicator.obligations import sessions
 from syndicator.obligations.clock import shanghai
 from syndicator.obligations.compliance import build_report
 from syndicator.obligations.config import from_settings
@@ -33,7 +34,7 @@ from syndicator.obligations.export import LEVEL_NAMES, PLATFORM_NAMES, STATUS_NA
 from syndicator.obligations.report import ReportQuery, load_scope, on_time_series
 from syndicator.obligations.routes import aware, unit_id_for
 from syndicator.obligations.scope import ScopeError, is_officer
-from syndicator.security import authenticate
+from syndicator.obligations.sessions import Viewer
 from syndicator.workdays import WorkCalendar
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -93,23 +94,32 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
     )
 
 
-async def current_user(request: Request, api: StateDep) -> tuple[User, str] | None:
+async def _key(request: Request, api: ApiState) -> bytes:
+    """The cookie signing key, looked up once per app (it may live in the database)."""
+    key: bytes | None = getattr(request.app.state, "dashboard_key", None)
+    if key is None:
+        key = await sessions.signing_key(api.settings, api.db)
+        request.app.state.dashboard_key = key
+    return key
+
+
+async def current_user(request: Request, api: StateDep) -> Viewer | None:
     config = from_settings(api.settings)
     payload = unsign(
-        config.session_secret,
+        await _key(request, api),
         request.cookies.get(SESSION_COOKIE),
         max_age=config.session_max_age.total_seconds(),
     )
-    if payload is None:
+    if payload is None or not isinstance(payload.get("sid"), str):
         return None
     async with api.db.transaction() as session:
-        user = await session.get(User, int(payload["uid"]))
-    if user is None or not user.active or not is_officer(user):
+        viewer = await sessions.resolve(session, payload["sid"])
+    if viewer is None or not is_officer(viewer.user):
         return None
-    return user, str(payload["csrf"])
+    return viewer
 
 
-Viewer = Annotated[tuple[User, str] | None, Depends(current_user)]
+ViewerDep = Annotated[Viewer | None, Depends(current_user)]
 
 
 @router.get("/login")
@@ -120,7 +130,7 @@ async def login_form(request: Request, api: StateDep, error: str | None = None) 
         response,
         request,
         CSRF_COOKIE,
-        sign(from_settings(api.settings).session_secret, {"csrf": csrf, "iat": time.time()}),
+        sign(await _key(request, api), {"csrf": csrf, "iat": time.time()}),
         3600,
     )
     return response
@@ -135,44 +145,68 @@ async def login(
     csrf: Annotated[str, Form()],
 ) -> Response:
     config = from_settings(api.settings)
-    issued = unsign(config.session_secret, request.cookies.get(CSRF_COOKIE), max_age=3600)
+    issued = unsign(await _key(request, api), request.cookies.get(CSRF_COOKIE), max_age=3600)
     if issued is None or not hmac.compare_digest(str(issued.get("csrf")), csrf):
         return _page("login.html.j2", 403, csrf="", error="页面已过期，请刷新后重新登录。")
+    name, address = name.strip(), client_address(request)
+    if api.redis is None:  # no counter, no sign-in: guessing must stay bounded
+        return await _retry_login(request, api, 503, "暂时无法登录（限流服务不可用），请稍后再试。")
+    throttle = sessions.LoginThrottle(api.redis, sessions.LoginLimits.from_settings(api.settings))
+    if await throttle.blocked(name, address):
+        async with api.db.transaction() as session:
+            audit.record(
+                session,
+                actor=f"user:{name}",
+                action="dashboard.throttled",
+                object_type="user",
+                source=address,
+            )
+        return await _retry_login(request, api, 429, "登录失败次数过多，请稍后再试。")
     async with api.db.transaction() as session:
-        user = await authenticate(session, token.strip())
-        ok = user is not None and user.name == name.strip() and is_officer(user)
+        found = await sessions.credentials(session, token.strip())
+        ok = found is not None and found[0].name == name and is_officer(found[0])
         audit.record(
             session,
-            actor=f"user:{name.strip()}",
+            actor=f"user:{name}",
             action="dashboard.login" if ok else "dashboard.refused",
             object_type="user",
-            object_id=user.id if user and ok else None,
-            source=client_address(request),
+            object_id=found[0].id if found and ok else None,
+            source=address,
         )
-    if not ok or user is None:
-        return await _retry_login(request, api)
+        session_id = (
+            await sessions.start(session, *found, max_age=config.session_max_age, source=address)
+            if ok and found
+            else None
+        )
+    if session_id is None:
+        await throttle.failed(name, address)
+        return await _retry_login(request, api, 401, "用户名或令牌不正确，或没有合规专员权限。")
+    await throttle.succeeded(name)
     response = RedirectResponse("/dashboard", status_code=303)
     _cookie(
         response,
         request,
         SESSION_COOKIE,
-        sign(config.session_secret, {"uid": user.id, "csrf": secrets.token_urlsafe(24), "iat": time.time()}),
+        sign(await _key(request, api), {"sid": session_id, "iat": time.time()}),
         int(config.session_max_age.total_seconds()),
     )
     response.delete_cookie(CSRF_COOKIE, path="/dashboard")
     return response
 
 
-async def _retry_login(request: Request, api: StateDep) -> Response:
-    response = await login_form(request, api, error="用户名或令牌不正确，或没有合规专员权限。")
-    response.status_code = 401
+async def _retry_login(request: Request, api: StateDep, status: int, error: str) -> Response:
+    response = await login_form(request, api, error=error)
+    response.status_code = status
     return response
 
 
 @router.post("/logout")
-async def logout(viewer: Viewer, csrf: Annotated[str, Form()]) -> Response:
-    if viewer is not None and not hmac.compare_digest(viewer[1], csrf):
-        return HTMLResponse("CSRF check failed", status_code=403, headers=SECURITY_HEADERS)
+async def logout(api: StateDep, viewer: ViewerDep, csrf: Annotated[str, Form()]) -> Response:
+    if viewer is not None:
+        if not hmac.compare_digest(viewer.csrf, csrf):
+            return HTMLResponse("CSRF check failed", status_code=403, headers=SECURITY_HEADERS)
+        async with api.db.transaction() as session:
+            await sessions.end(session, viewer.session_id)
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/dashboard")
     return response
@@ -186,7 +220,7 @@ def _day(value: str | None) -> date | None:
 async def dashboard(
     request: Request,
     api: StateDep,
-    viewer: Viewer,
+    viewer: ViewerDep,
     as_of: str | None = None,
     unit: str | None = None,
     level: str | None = None,
@@ -196,7 +230,7 @@ async def dashboard(
 ) -> Response:
     if viewer is None:
         return RedirectResponse("/dashboard/login", status_code=303)
-    user, csrf = viewer
+    user, csrf = viewer.user, viewer.csrf
     filters = {
         "as_of": as_of or "",
         "unit": unit or "",
