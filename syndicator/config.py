@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     dashboard_login_failures_per_user: int = 5
     dashboard_login_failures_per_address: int = 20
     dashboard_login_window_seconds: int = 900
+    # How often the dashboard's repost clock refreshes itself (seconds).
+    dashboard_refresh_seconds: int = 30
 
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)

@@ -14,7 +14,7 @@ from syndicator.db import open_database
 from syndicator.ingest.deps import ApiState
 from syndicator.ingest.routes import articles, consistency, health, publications, reviews, wechat
 from syndicator.moderation import routes as comments
-from syndicator.obligations import dashboard
+from syndicator.obligations import dashboard, desk
 from syndicator.obligations import routes as compliance
 from syndicator.queue import connect
 
@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> FastAPI:
         health,
         compliance,
         dashboard,
+        desk,
     ):
         app.include_router(module.router)
     return app

@@ -18,15 +18,17 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.ingest.deps import ApiState, StateDep, client_address
 from syndicator.models import User
-from syndicator.obligations import sessions
+from syndicator.obligations import live, sessions
 from syndicator.obligations.clock import shanghai
 from syndicator.obligations.compliance import build_report
 from syndicator.obligations.config import from_settings
@@ -41,7 +43,9 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 SESSION_COOKIE = "syn_dashboard"
 CSRF_COOKIE = "syn_dashboard_csrf"
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    # Scripts only from our own files (no inline code); fetch only back to us.
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; "
+    "style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -54,7 +58,12 @@ _env = Environment(
     loader=FileSystemLoader(TEMPLATES / "dashboard"), autoescape=select_autoescape(["j2", "html"])
 )
 _env.filters["bj"] = shanghai
-_env.globals.update(status_names=STATUS_NAMES, level_names=LEVEL_NAMES, platform_names=PLATFORM_NAMES)
+_env.globals.update(
+    status_names=STATUS_NAMES,
+    level_names=LEVEL_NAMES,
+    platform_names=PLATFORM_NAMES,
+    band_names=live.BAND_NAMES,
+)
 
 
 def sign(secret: bytes, payload: dict[str, Any]) -> str:
@@ -216,69 +225,66 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+class PageFilters:
+    """The filter bar, as the page, the live clock and the downloads all read it (same query)."""
+
+    NAMES = ("as_of", "unit", "level", "platform", "date_from", "date_to")
+
+    def __init__(
+        self,
+        as_of: str | None = None,
+        unit: str | None = None,
+        level: str | None = None,
+        platform: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> None:
+        self.values = dict(zip(self.NAMES, (as_of, unit, level, platform, date_from, date_to), strict=True))
+        self.values = {k: (v or "").strip() for k, v in self.values.items()}
+
+    @property
+    def live(self) -> bool:
+        """Without an `as_of` the page shows now, and the clock keeps itself current."""
+        return not self.values["as_of"]
+
+    def query_string(self, **extra: str) -> str:
+        return urlencode({k: v for k, v in {**self.values, **extra}.items() if v})
+
+    async def query(self, session: AsyncSession) -> ReportQuery:
+        """Raises ValueError (a bad date) or ScopeError (an unknown unit)."""
+        v = self.values
+        return ReportQuery(
+            as_of=aware(datetime.fromisoformat(v["as_of"]) if v["as_of"] else None),
+            unit_id=await unit_id_for(session, v["unit"] or None),
+            level=v["level"] or None,
+            platform=v["platform"] or None,
+            date_from=_day(v["date_from"]),
+            date_to=_day(v["date_to"]),
+        )
+
+
+FiltersDep = Annotated[PageFilters, Depends()]
+
+
 @router.get("")
-async def dashboard(
-    request: Request,
-    api: StateDep,
-    viewer: ViewerDep,
-    as_of: str | None = None,
-    unit: str | None = None,
-    level: str | None = None,
-    platform: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-) -> Response:
+async def dashboard(request: Request, api: StateDep, viewer: ViewerDep, filters: FiltersDep) -> Response:
     if viewer is None:
         return RedirectResponse("/dashboard/login", status_code=303)
-    user, csrf = viewer.user, viewer.csrf
-    filters = {
-        "as_of": as_of or "",
-        "unit": unit or "",
-        "level": level or "",
-        "platform": platform or "",
-        "date_from": date_from or "",
-        "date_to": date_to or "",
-    }
+    common = {"user": viewer.user, "csrf": viewer.csrf, "filters": filters, "refresh": _refresh(api)}
     try:
-        moment = aware(datetime.fromisoformat(as_of) if as_of else None)
-        report, series = await _data(
-            api, user, moment, unit, level or None, platform or None, _day(date_from), _day(date_to)
-        )
+        report, series, board = await _data(api, viewer.user, filters)
     except (ScopeError, ValueError) as exc:
-        return _page(
-            "index.html.j2",
-            400,
-            user=user,
-            csrf=csrf,
-            error=str(exc),
-            report=None,
-            filters=filters,
-            chart=None,
-        )
-    return _page(
-        "index.html.j2", user=user, csrf=csrf, error=None, report=report, filters=filters, chart=chart(series)
-    )
+        return _page("index.html.j2", 400, **common, error=str(exc), report=None, chart=None, clock=None)
+    return _page("index.html.j2", **common, error=None, report=report, chart=chart(series), clock=board)
 
 
-async def _data(
-    api: ApiState,
-    user: User,
-    as_of: datetime,
-    unit: str | None,
-    level: str | None,
-    platform: str | None,
-    date_from: date | None,
-    date_to: date | None,
-) -> tuple[Any, Any]:
+def _refresh(api: ApiState) -> int:
+    return max(1, int(api.settings.dashboard_refresh_seconds))
+
+
+async def _data(api: ApiState, user: User, filters: PageFilters) -> tuple[Any, Any, live.Clock]:
     async with api.db.transaction() as session:
-        query = ReportQuery(
-            as_of=as_of,
-            unit_id=await unit_id_for(session, unit),
-            level=level,
-            platform=platform,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        query = await filters.query(session)
         loaded = await load_scope(session, query, user_scope=user.scope_unit_id)
         report = await build_report(
             session,
@@ -291,7 +297,8 @@ async def _data(
             overdue_limit=100,
         )
         series = await on_time_series(session, loaded[1])
-    return report, series
+        board = await live.clock(session, loaded[1])
+    return report, series, board
 
 
 def chart(

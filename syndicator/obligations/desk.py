@@ -1,0 +1,116 @@
+"""The officers' desk on the dashboard: the live repost clock and its drill-down pages.
+
+`/dashboard/clock` is the clock as an HTML fragment (what the page's script fetches to stay
+current); `/dashboard/units/{id}`, `/dashboard/accounts/{id}` and `/dashboard/targets/{id}` drill
+down unit → account → item. Ids outside the officer's scope answer 404, as unknown ones do.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from syndicator.ingest.deps import StateDep
+from syndicator.models import ChannelAccount, Obligation
+from syndicator.obligations import live
+from syndicator.obligations.dashboard import (
+    SECURITY_HEADERS,
+    TEMPLATES,
+    FiltersDep,
+    ViewerDep,
+    _env,
+    _page,
+)
+from syndicator.obligations.report import load_scope
+from syndicator.obligations.routes import aware
+from syndicator.obligations.scope import ScopeError, UnitTree, check_in_scope, load_tree
+from syndicator.obligations.sessions import Viewer
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+SCRIPT = Path(TEMPLATES / "dashboard" / "static" / "desk.js")
+
+
+@router.get("/static/desk.js")
+async def script() -> Response:
+    return Response(
+        SCRIPT.read_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/clock")
+async def clock_fragment(api: StateDep, viewer: ViewerDep, filters: FiltersDep) -> Response:
+    """The clock section's content for the current filters: what the page swaps in on refresh."""
+    if viewer is None:
+        return HTMLResponse("", status_code=401, headers=SECURITY_HEADERS)
+    try:
+        async with api.db.transaction() as session:
+            query = await filters.query(session)
+            _, scope = await load_scope(session, query, user_scope=viewer.user.scope_unit_id)
+            board = await live.clock(session, scope)
+    except (ScopeError, ValueError) as exc:
+        return HTMLResponse(str(exc), status_code=400, headers=SECURITY_HEADERS)
+    html = _env.get_template("_clock.html.j2").render(clock=board, as_of=filters.values["as_of"])
+    return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+
+def _moment(as_of: str | None) -> datetime:
+    return aware(datetime.fromisoformat(as_of) if as_of else None)
+
+
+def _not_found(viewer: Viewer) -> Response:
+    return _page("missing.html.j2", 404, user=viewer.user, csrf=viewer.csrf)
+
+
+@router.get("/units/{unit_id}")
+async def unit_page(unit_id: int, api: StateDep, viewer: ViewerDep, as_of: str | None = None) -> Response:
+    if viewer is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    async with api.db.transaction() as session:
+        tree = await load_tree(session)
+        if unit_id not in tree.units or not _in_scope(tree, viewer, unit_id):
+            return _not_found(viewer)
+        detail = await live.unit_detail(session, tree, unit_id, _moment(as_of))
+    return _page("unit.html.j2", user=viewer.user, csrf=viewer.csrf, unit=detail, as_of=as_of or "")
+
+
+@router.get("/accounts/{account_id}")
+async def account_page(
+    account_id: int, api: StateDep, viewer: ViewerDep, as_of: str | None = None
+) -> Response:
+    if viewer is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    async with api.db.transaction() as session:
+        tree = await load_tree(session)
+        account = await session.get(ChannelAccount, account_id)
+        if account is None or not _in_scope(tree, viewer, account.unit_id):
+            return _not_found(viewer)
+        detail = await live.account_detail(session, tree, account, _moment(as_of))
+    return _page("account.html.j2", user=viewer.user, csrf=viewer.csrf, account=detail, as_of=as_of or "")
+
+
+@router.get("/targets/{obligation_id}")
+async def target_page(
+    obligation_id: int, api: StateDep, viewer: ViewerDep, as_of: str | None = None
+) -> Response:
+    if viewer is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    async with api.db.transaction() as session:
+        tree = await load_tree(session)
+        obligation = await session.get(Obligation, obligation_id)
+        if obligation is None or not _in_scope(tree, viewer, obligation.unit_id):
+            return _not_found(viewer)
+        detail = await live.target_detail(session, tree, obligation, _moment(as_of))
+    return _page("target.html.j2", user=viewer.user, csrf=viewer.csrf, target=detail, as_of=as_of or "")
+
+
+def _in_scope(tree: UnitTree, viewer: Viewer, unit_id: int) -> bool:
+    try:
+        check_in_scope(tree, viewer.user, unit_id)
+    except ScopeError:
+        return False
+    return True
