@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -245,7 +245,16 @@ async def target_detail(
     events = (
         await session.exec(
             select(AuditEvent)
-            .where(AuditEvent.object_type == "obligation", AuditEvent.object_id == str(obligation.id))
+            .where(
+                or_(
+                    and_(AuditEvent.object_type == "obligation", AuditEvent.object_id == str(obligation.id)),
+                    and_(  # the item's arrival opened this target (audited once per item)
+                        AuditEvent.object_type == "upstream_item",
+                        AuditEvent.object_id == str(obligation.item_id),
+                        AuditEvent.action == "obligation.opened",
+                    ),
+                )
+            )
             .order_by(col(AuditEvent.at), col(AuditEvent.id))
         )
     ).all()

@@ -105,7 +105,7 @@ async def test_drill_down_unit_account_item_with_waiver_history(
     item = await desk.get(f"/dashboard/targets/{target.id}", params={"as_of": AS_OF})
     assert "客户端维护中" in item.text and "豁免" in item.text and "国办发〔2026〕9号" in item.text
     history = item.text.split('id="history"')[1]
-    assert "user:zj-officer" in history and "客户端维护中" in history
+    assert "生成任务" in history and "user:zj-officer" in history and "客户端维护中" in history
 
 
 async def test_out_of_scope_ids_answer_404(desk: httpx.AsyncClient, db: Database, org: Org) -> None:
