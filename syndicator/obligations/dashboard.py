@@ -30,7 +30,7 @@ from syndicator.ingest.deps import ApiState, StateDep, client_address
 from syndicator.models import User
 from syndicator.obligations import live, sessions
 from syndicator.obligations.clock import shanghai
-from syndicator.obligations.compliance import build_report
+from syndicator.obligations.compliance import ComplianceReport, build_report
 from syndicator.obligations.config import from_settings
 from syndicator.obligations.export import LEVEL_NAMES, PLATFORM_NAMES, STATUS_NAMES
 from syndicator.obligations.report import ReportQuery, load_scope, on_time_series
@@ -272,7 +272,7 @@ async def dashboard(request: Request, api: StateDep, viewer: ViewerDep, filters:
         return RedirectResponse("/dashboard/login", status_code=303)
     common = {"user": viewer.user, "csrf": viewer.csrf, "filters": filters, "refresh": _refresh(api)}
     try:
-        report, series, board = await _data(api, viewer.user, filters)
+        report, series, board = await page_data(api, viewer.user, filters)
     except (ScopeError, ValueError) as exc:
         return _page("index.html.j2", 400, **common, error=str(exc), report=None, chart=None, clock=None)
     return _page("index.html.j2", **common, error=None, report=report, chart=chart(series), clock=board)
@@ -282,7 +282,16 @@ def _refresh(api: ApiState) -> int:
     return max(1, int(api.settings.dashboard_refresh_seconds))
 
 
-async def _data(api: ApiState, user: User, filters: PageFilters) -> tuple[Any, Any, live.Clock]:
+async def page_data(
+    api: ApiState,
+    user: User,
+    filters: PageFilters,
+    *,
+    targets: int = 0,
+    overdue: int | None = 100,
+    pending: int = live.CLOCK_LIMIT,
+) -> tuple[ComplianceReport, Any, live.Clock]:
+    """What the page shows for these filters (the downloads ask for every row: larger limits)."""
     async with api.db.transaction() as session:
         query = await filters.query(session)
         loaded = await load_scope(session, query, user_scope=user.scope_unit_id)
@@ -293,11 +302,11 @@ async def _data(api: ApiState, user: User, filters: PageFilters) -> tuple[Any, A
             loaded=loaded,
             config=from_settings(api.settings),
             calendar=WorkCalendar.from_file(api.settings.holiday_schedule_file),
-            limit=0,
-            overdue_limit=100,
+            limit=targets,
+            overdue_limit=overdue,
         )
         series = await on_time_series(session, loaded[1])
-        board = await live.clock(session, loaded[1])
+        board = await live.clock(session, loaded[1], limit=pending)
     return report, series, board
 
 

@@ -8,14 +8,17 @@ down unit → account → item. Ids outside the officer's scope answer 404, as u
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from syndicator.ingest.deps import StateDep
+from syndicator import audit
+from syndicator.ingest.deps import StateDep, client_address
 from syndicator.models import ChannelAccount, Obligation
 from syndicator.obligations import live
+from syndicator.obligations.clock import SHANGHAI
 from syndicator.obligations.dashboard import (
     SECURITY_HEADERS,
     TEMPLATES,
@@ -23,11 +26,14 @@ from syndicator.obligations.dashboard import (
     ViewerDep,
     _env,
     _page,
+    page_data,
 )
+from syndicator.obligations.export import PLATFORM_NAMES, Sheet, to_csv, to_xlsx
 from syndicator.obligations.report import load_scope
-from syndicator.obligations.routes import aware
+from syndicator.obligations.routes import EXPORT_TARGET_LIMIT, XLSX, aware
 from syndicator.obligations.scope import ScopeError, UnitTree, check_in_scope, load_tree
 from syndicator.obligations.sessions import Viewer
+from syndicator.tabular import csv_bytes
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 SCRIPT = Path(TEMPLATES / "dashboard" / "static" / "desk.js")
@@ -114,3 +120,60 @@ def _in_scope(tree: UnitTree, viewer: Viewer, unit_id: int) -> bool:
     except ScopeError:
         return False
     return True
+
+
+class Download(StrEnum):
+    CLOCK = "clock"
+    OVERDUE = Sheet.OVERDUE.value
+    UNITS = Sheet.UNITS.value
+    ACCOUNTS = Sheet.ACCOUNTS.value
+    TARGETS = Sheet.TARGETS.value
+
+
+@router.get("/export.{fmt}")
+async def download(
+    fmt: str,
+    request: Request,
+    api: StateDep,
+    viewer: ViewerDep,
+    filters: FiltersDep,
+    sheet: Download = Download.CLOCK,
+) -> Response:
+    """What the page shows, for the same filters, `as_of` and scope: one table as CSV, or all as XLSX."""
+    if viewer is None:
+        return HTMLResponse("", status_code=401, headers=SECURITY_HEADERS)
+    if fmt not in ("csv", "xlsx"):
+        return _not_found(viewer)
+    try:
+        report, _, board = await page_data(
+            api,
+            viewer.user,
+            filters,
+            targets=EXPORT_TARGET_LIMIT,
+            overdue=None,
+            pending=EXPORT_TARGET_LIMIT,
+        )
+    except (ScopeError, ValueError) as exc:
+        return HTMLResponse(str(exc), status_code=400, headers=SECURITY_HEADERS)
+    async with api.db.transaction() as session:
+        audit.record(
+            session,
+            actor=f"user:{viewer.user.name}",
+            action="dashboard.export",
+            object_type="report",
+            source=client_address(request),
+            format=fmt,
+            sheet=sheet.value,
+            filters=filters.values,
+        )
+    clock_sheet = live.clock_table(board, PLATFORM_NAMES)
+    if fmt == "xlsx":
+        body, media = to_xlsx(report, extra=[clock_sheet]), XLSX
+    elif sheet == Download.CLOCK:
+        body, media = csv_bytes(clock_sheet[1], clock_sheet[2]), "text/csv; charset=utf-8"
+    else:
+        body, media = to_csv(report, Sheet(sheet.value)), "text/csv; charset=utf-8"
+    stamp = f"{report.query.as_of.astimezone(SHANGHAI):%Y%m%d-%H%M}"
+    name = f"compliance-{sheet.value if fmt == 'csv' else 'all'}-{stamp}.{fmt}"
+    headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=media, headers=headers)

@@ -86,7 +86,10 @@ def to_csv(report: ComplianceReport, sheet: Sheet = Sheet.TARGETS) -> bytes:
     return csv_bytes([title for title, _ in columns], _rows(columns, rows(report)))
 
 
-def to_xlsx(report: ComplianceReport) -> bytes:
+Table = tuple[str, list[str], list[list[object]]]  # sheet title, header, rows
+
+
+def to_xlsx(report: ComplianceReport, extra: Sequence[Table] = ()) -> bytes:
     book = new_book()
     add_sheet(
         book,
@@ -98,6 +101,8 @@ def to_xlsx(report: ComplianceReport) -> bytes:
             ["按时率（%）", report.totals.on_time_pct],
         ],
     )
+    for title, header, lines in extra:
+        add_sheet(book, title, header, lines)
     for title, columns, rows in SHEETS.values():
         add_sheet(book, title, [name for name, _ in columns], _rows(columns, rows(report)))
     return book_bytes(book)

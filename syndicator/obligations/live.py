@@ -85,6 +85,41 @@ def clock_row(as_of: datetime, target: TargetRow) -> ClockRow:
     )
 
 
+CLOCK_SHEET = "转载倒计时"
+CLOCK_HEADER = [
+    "剩余时间",
+    "时段",
+    "截止时间",
+    "单位",
+    "账号",
+    "平台",
+    "上级信息",
+    "文号",
+    "原文链接",
+    "任务编号",
+]
+
+
+def clock_table(board: Clock, platform_names: dict[str, str]) -> tuple[str, list[str], list[list[object]]]:
+    """The clock as the page shows it, for CSV / XLSX downloads."""
+    rows: list[list[object]] = [
+        [
+            r.time_left,
+            BAND_NAMES[r.band],
+            r.target.deadline_at,
+            r.target.unit_name,
+            r.target.account_name,
+            platform_names.get(r.target.platform, r.target.platform),
+            r.target.item_title,
+            r.target.doc_number or "",
+            r.target.item_url,
+            r.target.obligation_id,
+        ]
+        for r in board.rows
+    ]
+    return CLOCK_SHEET, CLOCK_HEADER, rows
+
+
 def pending_statement(scope: Scope) -> Any:
     status = status_conditions(scope.query.as_of)
     return targets_statement(scope).where(or_(status["open"], status["overdue"]))

@@ -60,6 +60,11 @@ async def test_the_clock_refreshes_itself_and_drills_down(server: str, org: Org,
         assert await page.evaluate("window.notReloaded === true")
         assert "转载倒计时（待转载 20 项）" in await clock.inner_text()
 
+        async with page.expect_download() as fetched:
+            await page.click("#downloads >> text=下载全部（XLSX）")
+        download = await fetched.value
+        assert download.suggested_filename.endswith(".xlsx") and await download.failure() is None
+
         await page.click("#clock >> text=杭州市人民政府 >> nth=0")
         await page.wait_for_url("**/dashboard/units/*")
         assert "杭州市人民政府-wechat" in await page.locator("#accounts").inner_text()
