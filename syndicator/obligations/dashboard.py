@@ -15,7 +15,7 @@ import json
 import os
 import secrets
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -27,9 +27,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.ingest.deps import ApiState, StateDep, client_address
-from syndicator.models import User
+from syndicator.models import User, utcnow
 from syndicator.obligations import live, sessions
-from syndicator.obligations.clock import shanghai
+from syndicator.obligations.clock import SHANGHAI, shanghai
 from syndicator.obligations.compliance import ComplianceReport, build_report
 from syndicator.obligations.config import from_settings
 from syndicator.obligations.export import LEVEL_NAMES, PLATFORM_NAMES, STATUS_NAMES
@@ -270,12 +270,25 @@ FiltersDep = Annotated[PageFilters, Depends()]
 async def dashboard(request: Request, api: StateDep, viewer: ViewerDep, filters: FiltersDep) -> Response:
     if viewer is None:
         return RedirectResponse("/dashboard/login", status_code=303)
-    common = {"user": viewer.user, "csrf": viewer.csrf, "filters": filters, "refresh": _refresh(api)}
+    common = {
+        "user": viewer.user,
+        "csrf": viewer.csrf,
+        "filters": filters,
+        "refresh": _refresh(api),
+        **_last_month(),
+    }
     try:
         report, series, board = await page_data(api, viewer.user, filters)
     except (ScopeError, ValueError) as exc:
         return _page("index.html.j2", 400, **common, error=str(exc), report=None, chart=None, clock=None)
     return _page("index.html.j2", **common, error=None, report=report, chart=chart(series), clock=board)
+
+
+def _last_month() -> dict[str, str]:
+    """The inspection form's default period: the last complete calendar month (Beijing)."""
+    first = utcnow().astimezone(SHANGHAI).date().replace(day=1)
+    last = first - timedelta(days=1)
+    return {"inspection_from": last.replace(day=1).isoformat(), "inspection_to": last.isoformat()}
 
 
 def _refresh(api: ApiState) -> int:

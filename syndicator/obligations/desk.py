@@ -7,7 +7,7 @@ down unit → account → item. Ids outside the officer's scope answer 404, as u
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -29,8 +29,10 @@ from syndicator.obligations.dashboard import (
     page_data,
 )
 from syndicator.obligations.export import PLATFORM_NAMES, Sheet, to_csv, to_xlsx
+from syndicator.obligations.inspection import Period, inspect
+from syndicator.obligations.inspection_export import MEDIA, inspection_file
 from syndicator.obligations.report import load_scope
-from syndicator.obligations.routes import EXPORT_TARGET_LIMIT, XLSX, aware
+from syndicator.obligations.routes import EXPORT_TARGET_LIMIT, XLSX, aware, unit_id_for
 from syndicator.obligations.scope import ScopeError, UnitTree, check_in_scope, load_tree
 from syndicator.obligations.sessions import Viewer
 from syndicator.tabular import csv_bytes
@@ -175,5 +177,37 @@ async def download(
         body, media = to_csv(report, Sheet(sheet.value)), "text/csv; charset=utf-8"
     stamp = f"{report.query.as_of.astimezone(SHANGHAI):%Y%m%d-%H%M}"
     name = f"compliance-{sheet.value if fmt == 'csv' else 'all'}-{stamp}.{fmt}"
+    headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=media, headers=headers)
+
+
+@router.get("/inspection.{fmt}")
+async def inspection_download(
+    fmt: str,
+    api: StateDep,
+    viewer: ViewerDep,
+    date_from: str = "",
+    date_to: str = "",
+    unit: str = "",
+) -> Response:
+    """The inspection export for a period, within the officer's scope (the page's unit filter)."""
+    if viewer is None:
+        return HTMLResponse("", status_code=401, headers=SECURITY_HEADERS)
+    if fmt not in MEDIA:
+        return _not_found(viewer)
+    try:
+        period = Period.of(date.fromisoformat(date_from), date.fromisoformat(date_to))
+        async with api.db.transaction() as session:
+            data = await inspect(
+                session,
+                api.settings,
+                period,
+                unit_id=await unit_id_for(session, unit or None),
+                user_scope=viewer.user.scope_unit_id,
+            )
+    except (ScopeError, ValueError) as exc:
+        return HTMLResponse(f"无法生成：{exc}", status_code=400, headers=SECURITY_HEADERS)
+    body, media = inspection_file(data, fmt)
+    name = f"inspection-{period.date_from:%Y%m%d}-{period.date_to:%Y%m%d}.{fmt}"
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     return Response(body, media_type=media, headers=headers)

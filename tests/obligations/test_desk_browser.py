@@ -65,6 +65,11 @@ async def test_the_clock_refreshes_itself_and_drills_down(server: str, org: Org,
         download = await fetched.value
         assert download.suggested_filename.endswith(".xlsx") and await download.failure() is None
 
+        async with page.expect_download() as fetched:
+            await page.click("#inspection >> text=下载检查指标表（XLSX）")
+        inspection = await fetched.value
+        assert inspection.suggested_filename.startswith("inspection-") and await inspection.failure() is None
+
         await page.click("#clock >> text=杭州市人民政府 >> nth=0")
         await page.wait_for_url("**/dashboard/units/*")
         assert "杭州市人民政府-wechat" in await page.locator("#accounts").inner_text()

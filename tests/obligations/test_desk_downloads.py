@@ -63,3 +63,25 @@ async def test_downloads_need_the_dashboard_session(desk: httpx.AsyncClient, org
         assert (await anonymous.get("/dashboard/export.csv", headers=bearer)).status_code == 401
     outside = await desk.get("/dashboard/export.csv", params={"unit": "南京市人民政府"})
     assert outside.status_code == 400
+
+
+async def test_the_inspection_button_downloads_the_officers_scope(
+    desk: httpx.AsyncClient, db: Database
+) -> None:
+    await open_item(db)
+    page = await desk.get("/dashboard")
+    form = page.text.split('id="inspection"')[1].split("</form>")[0]
+    assert 'name="date_from"' in form and "下载检查指标表（XLSX）" in form
+    answer = await desk.get(
+        "/dashboard/inspection.xlsx", params={"date_from": "2026-11-16", "date_to": "2026-11-29"}
+    )
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.content))
+    accounts = {row[0].value for row in book["汇总"].iter_rows(min_row=2)}
+    assert accounts and all("浙江" in a or "杭州" in a for a in accounts)
+    assert book["重要政策转载"].max_row == 1 + 4  # the item's four Zhejiang targets
+    outside = await desk.get(
+        "/dashboard/inspection.xlsx",
+        params={"date_from": "2026-11-16", "date_to": "2026-11-29", "unit": "南京市人民政府"},
+    )
+    assert outside.status_code == 400
