@@ -60,6 +60,12 @@ class ObligationConfig:
     county_lookback_days: int = 7
     chat_id: int | None = None
     session_max_age: timedelta = timedelta(hours=8)
+    # Officers' chats of units (unit name, chat id): each gets digests of its unit's scope only.
+    unit_chats: tuple[tuple[str, int], ...] = ()
+    # Silence warnings before the 14-day veto: days without an update; county accounts also per
+    # missed working day.
+    silence_warn_days: tuple[int, ...] = (7, 10)
+    county_missed_day_warning: bool = True
 
 
 def from_settings(settings: Settings) -> ObligationConfig:
@@ -87,4 +93,7 @@ def from_settings(settings: Settings) -> ObligationConfig:
         if settings.officer_chat_id is not None
         else settings.moderation_chat_id,
         session_max_age=timedelta(hours=settings.dashboard_session_hours),
+        unit_chats=tuple(settings.obligation_unit_chats.items()),
+        silence_warn_days=tuple(sorted(settings.compliance_silence_warn_days)),
+        county_missed_day_warning=settings.compliance_county_missed_day_warning,
     )
