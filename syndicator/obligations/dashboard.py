@@ -37,6 +37,7 @@ from syndicator.obligations.report import ReportQuery, load_scope, on_time_serie
 from syndicator.obligations.routes import aware, unit_id_for
 from syndicator.obligations.scope import ScopeError, is_officer
 from syndicator.obligations.sessions import Viewer
+from syndicator.obligations.silence import Quiet, quiet_accounts
 from syndicator.workdays import WorkCalendar
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -278,10 +279,19 @@ async def dashboard(request: Request, api: StateDep, viewer: ViewerDep, filters:
         **_last_month(),
     }
     try:
-        report, series, board = await page_data(api, viewer.user, filters)
+        report, series, board, quiet = await page_data(api, viewer.user, filters)
     except (ScopeError, ValueError) as exc:
         return _page("index.html.j2", 400, **common, error=str(exc), report=None, chart=None, clock=None)
-    return _page("index.html.j2", **common, error=None, report=report, chart=chart(series), clock=board)
+    return _page(
+        "index.html.j2",
+        **common,
+        error=None,
+        report=report,
+        chart=chart(series),
+        clock=board,
+        quiet=quiet,
+        veto_days=from_settings(api.settings).silent_after.days,
+    )
 
 
 def _last_month() -> dict[str, str]:
@@ -303,7 +313,7 @@ async def page_data(
     targets: int = 0,
     overdue: int | None = 100,
     pending: int = live.CLOCK_LIMIT,
-) -> tuple[ComplianceReport, Any, live.Clock]:
+) -> tuple[ComplianceReport, Any, live.Clock, list[Quiet]]:
     """What the page shows for these filters (the downloads ask for every row: larger limits)."""
     async with api.db.transaction() as session:
         query = await filters.query(session)
@@ -320,7 +330,16 @@ async def page_data(
         )
         series = await on_time_series(session, loaded[1])
         board = await live.clock(session, loaded[1], limit=pending)
-    return report, series, board
+        config = from_settings(api.settings)
+        quiet = await quiet_accounts(
+            session,
+            now=query.as_of,
+            silent_after=config.silent_after,
+            unit_ids=loaded[1].unit_ids,
+            platform=query.platform,
+            min_days=min(config.silence_warn_days, default=config.silent_after.days),
+        )
+    return report, series, board, quiet
 
 
 def chart(

@@ -147,7 +147,7 @@ async def download(
     if fmt not in ("csv", "xlsx"):
         return _not_found(viewer)
     try:
-        report, _, board = await page_data(
+        report, _, board, _ = await page_data(
             api,
             viewer.user,
             filters,

@@ -107,18 +107,18 @@ async def run_clock(session: AsyncSession, *, now: datetime, config: ObligationC
         items.setdefault(item.id, (item, obligation.deadline_at))
         _mark(session, obligation, label, done, now)
     queued = 0
-    unit_chats = await _unit_chats(session, config)
+    chats = await unit_chats(session, config)
     for (item_id, label), due in groups.items():
         item, deadline = items[item_id]
         first = min(d.obligation_id for d in due)
-        chats: list[tuple[int | None, list[Due], str]] = [
+        digests: list[tuple[int | None, list[Due], str]] = [
             (config.chat_id, due, digest_key(item_id, label, first))
         ]
-        for chat_id, unit_ids in unit_chats:
+        for chat_id, unit_ids in chats:
             mine = [d for d in due if d.unit_id in unit_ids]
             if mine:
-                chats.append((chat_id, mine, digest_key(item_id, label, first, chat_id)))
-        for chat_id, covered, key in chats:
+                digests.append((chat_id, mine, digest_key(item_id, label, first, chat_id)))
+        for chat_id, covered, key in digests:
             text = digest_text(
                 label, title=item.title, doc_number=item.doc_number, deadline=deadline, due=covered
             )
@@ -149,7 +149,7 @@ def _mark(session: AsyncSession, obligation: Obligation, label: str, done: list[
     session.add(obligation)
 
 
-async def _unit_chats(session: AsyncSession, config: ObligationConfig) -> list[tuple[int, set[int]]]:
+async def unit_chats(session: AsyncSession, config: ObligationConfig) -> list[tuple[int, set[int]]]:
     """Each configured unit chat with the unit ids of its scope (the unit and its subordinates)."""
     if not config.unit_chats:
         return []

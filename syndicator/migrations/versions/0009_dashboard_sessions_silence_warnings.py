@@ -1,4 +1,4 @@
-"""dashboard sessions and generated secrets
+"""dashboard sessions, generated secrets, silence warnings
 
 Revision ID: 0009
 Revises: 0005
@@ -44,9 +44,25 @@ def upgrade() -> None:
     with op.batch_alter_table("dashboard_session", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dashboard_session_token_id"), ["token_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_dashboard_session_user_id"), ["user_id"], unique=False)
+    op.create_table(
+        "silence_warning",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("stage", sa.String(length=40), nullable=False),
+        sa.Column("since", syndicator.models.common.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", syndicator.models.common.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["account_id"], ["channel_account.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("account_id", "stage", "since", name="uq_silence_warning"),
+    )
+    with op.batch_alter_table("silence_warning", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_silence_warning_account_id"), ["account_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("silence_warning", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_silence_warning_account_id"))
+    op.drop_table("silence_warning")
     with op.batch_alter_table("dashboard_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dashboard_session_user_id"))
         batch_op.drop_index(batch_op.f("ix_dashboard_session_token_id"))
