@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     dashboard_login_failures_per_user: int = 5
     dashboard_login_failures_per_address: int = 20
     dashboard_login_window_seconds: int = 900
+    # The dashboard's address as people open it (https://…): chat cards of held versions link to
+    # their preview there.
+    dashboard_public_url: str | None = None
     # How often the dashboard's repost clock refreshes itself (seconds).
     dashboard_refresh_seconds: int = 30
 

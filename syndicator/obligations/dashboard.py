@@ -27,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.ingest.deps import ApiState, StateDep, client_address
-from syndicator.models import User, utcnow
+from syndicator.models import Role, User, utcnow
 from syndicator.obligations import live, sessions
 from syndicator.obligations.clock import SHANGHAI, shanghai
 from syndicator.obligations.compliance import ComplianceReport, build_report
@@ -113,7 +113,17 @@ async def _key(request: Request, api: ApiState) -> bytes:
     return key
 
 
-async def current_user(request: Request, api: StateDep) -> Viewer | None:
+# Who may sign in: officers see the compliance desk; editors and reviewers the preview page.
+DESK_ROLES = frozenset({Role.OFFICER, Role.ADMIN, Role.EDITOR, Role.REVIEWER})
+PREVIEW_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.REVIEWER})
+
+
+def home_of(user: User) -> str:
+    return "/dashboard" if is_officer(user) else "/dashboard/preview"
+
+
+async def current_viewer(request: Request, api: StateDep) -> Viewer | None:
+    """The signed-in user of any desk role (sessions.resolve ends stale sessions)."""
     config = from_settings(api.settings)
     payload = unsign(
         await _key(request, api),
@@ -124,9 +134,17 @@ async def current_user(request: Request, api: StateDep) -> Viewer | None:
         return None
     async with api.db.transaction() as session:
         viewer = await sessions.resolve(session, payload["sid"])
-    if viewer is None or not is_officer(viewer.user):
+    if viewer is None or not viewer.user.role_set & DESK_ROLES:
         return None
     return viewer
+
+
+AnyViewerDep = Annotated[Viewer | None, Depends(current_viewer)]
+
+
+async def current_user(viewer: AnyViewerDep) -> Viewer | None:
+    """The signed-in officer (compliance pages); None for anyone else."""
+    return viewer if viewer is not None and is_officer(viewer.user) else None
 
 
 ViewerDep = Annotated[Viewer | None, Depends(current_user)]
@@ -174,7 +192,7 @@ async def login(
         return await _retry_login(request, api, 429, "登录失败次数过多，请稍后再试。")
     async with api.db.transaction() as session:
         found = await sessions.credentials(session, token.strip())
-        ok = found is not None and found[0].name == name and is_officer(found[0])
+        ok = found is not None and found[0].name == name and bool(found[0].role_set & DESK_ROLES)
         audit.record(
             session,
             actor=f"user:{name}",
@@ -190,9 +208,12 @@ async def login(
         )
     if session_id is None:
         await throttle.failed(name, address)
-        return await _retry_login(request, api, 401, "用户名或令牌不正确，或没有合规专员权限。")
+        return await _retry_login(
+            request, api, 401, "用户名或令牌不正确，或没有看板权限（合规专员、编辑或审核员）。"
+        )
     await throttle.succeeded(name)
-    response = RedirectResponse("/dashboard", status_code=303)
+    assert found is not None
+    response = RedirectResponse(home_of(found[0]), status_code=303)
     _cookie(
         response,
         request,
@@ -211,7 +232,7 @@ async def _retry_login(request: Request, api: StateDep, status: int, error: str)
 
 
 @router.post("/logout")
-async def logout(api: StateDep, viewer: ViewerDep, csrf: Annotated[str, Form()]) -> Response:
+async def logout(api: StateDep, viewer: AnyViewerDep, csrf: Annotated[str, Form()]) -> Response:
     if viewer is not None:
         if not hmac.compare_digest(viewer.csrf, csrf):
             return HTMLResponse("CSRF check failed", status_code=403, headers=SECURITY_HEADERS)
@@ -268,9 +289,11 @@ FiltersDep = Annotated[PageFilters, Depends()]
 
 
 @router.get("")
-async def dashboard(request: Request, api: StateDep, viewer: ViewerDep, filters: FiltersDep) -> Response:
+async def dashboard(request: Request, api: StateDep, viewer: AnyViewerDep, filters: FiltersDep) -> Response:
     if viewer is None:
         return RedirectResponse("/dashboard/login", status_code=303)
+    if not is_officer(viewer.user):
+        return RedirectResponse(home_of(viewer.user), status_code=303)
     common = {
         "user": viewer.user,
         "csrf": viewer.csrf,

@@ -55,9 +55,9 @@ async def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-async def sign_in(page: Any, base_url: str, name: str, token: str) -> None:
+async def sign_in(page: Any, base_url: str, name: str, token: str, *, home: str = "/dashboard") -> None:
     await page.goto(f"{base_url}/dashboard")
     await page.fill("input[name=name]", name)
     await page.fill("input[name=token]", token)
     await page.click("button[type=submit]")
-    await page.wait_for_url(f"{base_url}/dashboard")
+    await page.wait_for_url(f"{base_url}{home}")
