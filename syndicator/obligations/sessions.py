@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from redis.asyncio import Redis
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator.config import Settings
@@ -70,8 +70,13 @@ async def credentials(session: AsyncSession, token: str) -> tuple[User, ApiToken
 async def start(
     session: AsyncSession, user: User, token: ApiToken, *, max_age: timedelta, source: str
 ) -> str:
-    """Open a session; returns the id to put in the cookie (shown nowhere else)."""
+    """Open a session; returns the id to put in the cookie (shown nowhere else).
+
+    Sessions that expired a day or more ago are deleted on the way: the table stays small."""
     assert user.id is not None and token.id is not None
+    await session.exec(
+        delete(DashboardSession).where(col(DashboardSession.expires_at) < utcnow() - timedelta(days=1))
+    )  # type: ignore[call-overload]
     session_id = secrets.token_urlsafe(32)
     session.add(
         DashboardSession(

@@ -123,6 +123,8 @@ async def warn_silence(
     session: AsyncSession, *, now: datetime, config: ObligationConfig, is_working_day: WorkingDay
 ) -> int:
     """Queue the silence digests due at `now`; returns how many messages were queued."""
+    if config.chat_id is None and not config.unit_chats:
+        return 0  # nobody to tell: leave the stages unclaimed until a chat is configured
     first = min(config.silence_warn_days, default=None)
     quiet = await quiet_accounts(session, now=now, silent_after=config.silent_after, min_days=first or 0)
     stages: dict[str, list[tuple[int, Quiet]]] = defaultdict(list)

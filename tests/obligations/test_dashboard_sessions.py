@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -124,3 +125,16 @@ async def test_sign_in_is_limited_per_address(
     for i in range(settings.dashboard_login_failures_per_address):
         assert (await sign_in(client, f"guess-{i}", "syn_wrong")).status_code == 401
     assert (await sign_in(client, "officer", org.tokens["officer"])).status_code == 429
+
+
+async def test_long_expired_sessions_are_pruned_at_sign_in(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    await sign_in(client, "officer", org.tokens["officer"])
+    async with db.transaction() as session:
+        for record in (await session.exec(select(DashboardSession))).all():
+            record.expires_at = record.created_at - timedelta(days=2)
+            session.add(record)
+    await sign_in(client, "zj-officer", org.tokens["zj-officer"])
+    async with db.transaction() as session:
+        assert len((await session.exec(select(DashboardSession))).all()) == 1

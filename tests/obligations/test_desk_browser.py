@@ -41,6 +41,8 @@ async def open_items_due_soon(db: Database) -> None:
 async def test_the_clock_refreshes_itself_and_drills_down(server: str, org: Org, db: Database) -> None:
     await open_items_due_soon(db)
     async with browser_page() as page:
+        await page.goto(f"{server}/dashboard/login")
+        await screenshot(page, "desk-0-login")
         await sign_in(page, server, "zj-officer", org.tokens["zj-officer"])
         clock = page.locator("#clock")
         assert "转载倒计时（待转载 16 项）" in await clock.inner_text()

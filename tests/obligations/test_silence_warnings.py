@@ -118,3 +118,10 @@ async def test_the_dashboard_counts_down_to_the_veto(settings: Settings, db: Dat
             page = await client.get("/dashboard", params={"as_of": "2026-11-20T10:00"})
     section = page.text.split('id="silence"')[1].split("</section>")[0]
     assert "未更新倒计时（1）" in section and "还剩 4 天" in section and "杭州市人民政府-wechat" in section
+
+
+async def test_without_a_chat_the_stages_wait(db: Database, org: Org) -> None:
+    await opened_on(db, beijing(15, 8))
+    await publish(db, org, "杭州市人民政府-wechat", beijing(10, 9))
+    assert await tick(db, beijing(17), replace(CONFIG, chat_id=None)) == 0
+    assert await tick(db, beijing(17, 11)) == 2  # a chat configured later still hears of them
