@@ -20,6 +20,7 @@ from syndicator.models import AppSecret, DashboardSession, User
 from syndicator.obligations.dashboard import SESSION_COOKIE, sign
 from tests.conftest import INGEST_SECRET
 from tests.obligations.conftest import Org
+from tests.obligations.desk_support import sign_in
 
 
 @pytest.fixture
@@ -27,12 +28,6 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     with BackgroundServer(create_app(settings)) as running:
         async with httpx.AsyncClient(base_url=running.url) as http:
             yield http
-
-
-async def sign_in(client: httpx.AsyncClient, name: str, token: str) -> httpx.Response:
-    form = await client.get("/dashboard/login")
-    csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
-    return await client.post("/dashboard/login", data={"name": name, "token": token, "csrf": csrf})
 
 
 async def signed_in(client: httpx.AsyncClient) -> bool:
