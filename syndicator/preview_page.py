@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from syndicator.articles import ArticleIn
 from syndicator.ingest.deps import StateDep
-from syndicator.obligations.dashboard import PREVIEW_ROLES, SECURITY_HEADERS, AnyViewerDep, _page
+from syndicator.obligations.dashboard import PREVIEW_ROLES, SECURITY_HEADERS, AnyViewerDep, render_page
 from syndicator.obligations.sessions import Viewer
 from syndicator.preview import (
     Preview,
@@ -49,7 +49,9 @@ def _allowed(viewer: Viewer | None) -> Response | None:
 
 def _render(viewer: Viewer, status: int = 200, **context: Any) -> HTMLResponse:
     defaults: dict[str, Any] = {"preview": None, "errors": [], "article_text": "", "version": None}
-    return _page("preview.html.j2", status, user=viewer.user, csrf=viewer.csrf, **{**defaults, **context})
+    return render_page(
+        "preview.html.j2", status, user=viewer.user, csrf=viewer.csrf, **{**defaults, **context}
+    )
 
 
 @router.get("")
@@ -104,7 +106,7 @@ async def preview_held(version_id: int, api: StateDep, viewer: AnyViewerDep) -> 
                 session, version_id, wording=api.review.wording, user_scope=viewer.user.scope_unit_id
             )
     except VersionNotFoundError:
-        return _page("missing.html.j2", 404, user=viewer.user, csrf=viewer.csrf)
+        return render_page("missing.html.j2", 404, user=viewer.user, csrf=viewer.csrf)
     return _render(viewer, preview=_view(result), version=version)
 
 

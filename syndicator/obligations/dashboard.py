@@ -55,11 +55,11 @@ SECURITY_HEADERS = {
 TEMPLATES = Path(
     os.environ.get("SYNDICATOR_TEMPLATES_DIR", Path(__file__).resolve().parents[2] / "templates")
 )
-_env = Environment(
+jinja = Environment(
     loader=FileSystemLoader(TEMPLATES / "dashboard"), autoescape=select_autoescape(["j2", "html"])
 )
-_env.filters["bj"] = shanghai
-_env.globals.update(
+jinja.filters["bj"] = shanghai
+jinja.globals.update(
     status_names=STATUS_NAMES,
     level_names=LEVEL_NAMES,
     platform_names=PLATFORM_NAMES,
@@ -86,9 +86,9 @@ def unsign(secret: bytes, value: str | None, *, max_age: float) -> dict[str, Any
     return payload if time.time() - float(payload.get("iat", 0)) <= max_age else None
 
 
-def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render_page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(
-        _env.get_template(template).render(**context), status_code=status, headers=SECURITY_HEADERS
+        jinja.get_template(template).render(**context), status_code=status, headers=SECURITY_HEADERS
     )
 
 
@@ -153,7 +153,7 @@ ViewerDep = Annotated[Viewer | None, Depends(current_user)]
 @router.get("/login")
 async def login_form(request: Request, api: StateDep, error: str | None = None) -> Response:
     csrf = secrets.token_urlsafe(24)
-    response = _page("login.html.j2", csrf=csrf, error=error)
+    response = render_page("login.html.j2", csrf=csrf, error=error)
     _cookie(
         response,
         request,
@@ -175,7 +175,7 @@ async def login(
     config = from_settings(api.settings)
     issued = unsign(await _key(request, api), request.cookies.get(CSRF_COOKIE), max_age=3600)
     if issued is None or not hmac.compare_digest(str(issued.get("csrf")), csrf):
-        return _page("login.html.j2", 403, csrf="", error="页面已过期，请刷新后重新登录。")
+        return render_page("login.html.j2", 403, csrf="", error="页面已过期，请刷新后重新登录。")
     name, address = name.strip(), client_address(request)
     if api.redis is None:  # no counter, no sign-in: guessing must stay bounded
         return await _retry_login(request, api, 503, "暂时无法登录（限流服务不可用），请稍后再试。")
@@ -304,8 +304,10 @@ async def dashboard(request: Request, api: StateDep, viewer: AnyViewerDep, filte
     try:
         report, series, board, quiet = await page_data(api, viewer.user, filters)
     except (ScopeError, ValueError) as exc:
-        return _page("index.html.j2", 400, **common, error=str(exc), report=None, chart=None, clock=None)
-    return _page(
+        return render_page(
+            "index.html.j2", 400, **common, error=str(exc), report=None, chart=None, clock=None
+        )
+    return render_page(
         "index.html.j2",
         **common,
         error=None,

@@ -24,9 +24,9 @@ from syndicator.obligations.dashboard import (
     TEMPLATES,
     FiltersDep,
     ViewerDep,
-    _env,
-    _page,
+    jinja,
     page_data,
+    render_page,
 )
 from syndicator.obligations.export import PLATFORM_NAMES, Sheet, to_csv, to_xlsx
 from syndicator.obligations.inspection import Period, inspect
@@ -62,7 +62,7 @@ async def clock_fragment(api: StateDep, viewer: ViewerDep, filters: FiltersDep) 
             board = await live.clock(session, scope)
     except (ScopeError, ValueError) as exc:
         return HTMLResponse(str(exc), status_code=400, headers=SECURITY_HEADERS)
-    html = _env.get_template("_clock.html.j2").render(clock=board, as_of=filters.values["as_of"])
+    html = jinja.get_template("_clock.html.j2").render(clock=board, as_of=filters.values["as_of"])
     return HTMLResponse(html, headers=SECURITY_HEADERS)
 
 
@@ -71,7 +71,7 @@ def _moment(as_of: str | None) -> datetime:
 
 
 def _not_found(viewer: Viewer) -> Response:
-    return _page("missing.html.j2", 404, user=viewer.user, csrf=viewer.csrf)
+    return render_page("missing.html.j2", 404, user=viewer.user, csrf=viewer.csrf)
 
 
 @router.get("/units/{unit_id}")
@@ -83,7 +83,7 @@ async def unit_page(unit_id: int, api: StateDep, viewer: ViewerDep, as_of: str |
         if unit_id not in tree.units or not _in_scope(tree, viewer, unit_id):
             return _not_found(viewer)
         detail = await live.unit_detail(session, tree, unit_id, _moment(as_of))
-    return _page("unit.html.j2", user=viewer.user, csrf=viewer.csrf, unit=detail, as_of=as_of or "")
+    return render_page("unit.html.j2", user=viewer.user, csrf=viewer.csrf, unit=detail, as_of=as_of or "")
 
 
 @router.get("/accounts/{account_id}")
@@ -98,7 +98,9 @@ async def account_page(
         if account is None or not _in_scope(tree, viewer, account.unit_id):
             return _not_found(viewer)
         detail = await live.account_detail(session, tree, account, _moment(as_of))
-    return _page("account.html.j2", user=viewer.user, csrf=viewer.csrf, account=detail, as_of=as_of or "")
+    return render_page(
+        "account.html.j2", user=viewer.user, csrf=viewer.csrf, account=detail, as_of=as_of or ""
+    )
 
 
 @router.get("/targets/{obligation_id}")
@@ -113,7 +115,7 @@ async def target_page(
         if obligation is None or not _in_scope(tree, viewer, obligation.unit_id):
             return _not_found(viewer)
         detail = await live.target_detail(session, tree, obligation, _moment(as_of))
-    return _page("target.html.j2", user=viewer.user, csrf=viewer.csrf, target=detail, as_of=as_of or "")
+    return render_page("target.html.j2", user=viewer.user, csrf=viewer.csrf, target=detail, as_of=as_of or "")
 
 
 def _in_scope(tree: UnitTree, viewer: Viewer, unit_id: int) -> bool:
