@@ -149,7 +149,7 @@ async def _review_then_fan_out(
     await session.flush()
     store_findings(session, version, report)
     if report.held:
-        await alert_held(session, version, article, report, review.alert_chat)
+        await alert_held(session, version, article, report, review.alert_chat, public_url=review.public_url)
         return IngestOutcome(article, version, IngestStatus.HELD)
     publications = await plan_publications(session, article, version, unit)
     return IngestOutcome(article, version, status, [p.id for p in publications if p.id])

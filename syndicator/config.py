@@ -50,7 +50,24 @@ class Settings(BaseSettings):
     obligation_important_categories: list[str] | None = None  # None: the built-in list
     compliance_silent_days: int = 14
     compliance_municipal_min_per_week: int = 2
+    # Officers' chats per unit (unit name -> chat id): reminder and silence digests of that unit's scope.
+    obligation_unit_chats: dict[str, int] = Field(default_factory=dict)
+    # Warn before the 14-day silence veto: on these days without an update, and (county accounts)
+    # on each working day without one.
+    compliance_silence_warn_days: list[int] = Field(default_factory=lambda: [7, 10])
+    compliance_county_missed_day_warning: bool = True
+    # The dashboard's own cookie key; without one, a key is generated once and kept in the database.
     dashboard_session_secret: SecretStr = SecretStr("")
+    dashboard_session_hours: float = 8
+    # Failed dashboard sign-ins allowed per user name and per client address in the window.
+    dashboard_login_failures_per_user: int = 5
+    dashboard_login_failures_per_address: int = 20
+    dashboard_login_window_seconds: int = 900
+    # The dashboard's address as people open it (https://…): chat cards of held versions link to
+    # their preview there.
+    dashboard_public_url: str | None = None
+    # How often the dashboard's repost clock refreshes itself (seconds).
+    dashboard_refresh_seconds: int = 30
 
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)

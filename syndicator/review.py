@@ -40,6 +40,8 @@ class ReviewPolicy:
     wording: WordingDictionary
     alert_chat: int | None = None
     obligations: ObligationConfig = field(default_factory=ObligationConfig)
+    # The dashboard's public address: a held version's card links to its preview there.
+    public_url: str | None = None
 
 
 def review_policy(settings: Settings) -> ReviewPolicy:
@@ -47,6 +49,7 @@ def review_policy(settings: Settings) -> ReviewPolicy:
         wording=wording_dictionary(settings.wording_file),
         alert_chat=settings.moderation_chat_id,
         obligations=obligation_config(settings),
+        public_url=settings.dashboard_public_url,
     )
 
 
@@ -92,15 +95,26 @@ def store_findings(session: AsyncSession, version: ArticleVersion, report: Check
 
 
 async def alert_held(
-    session: AsyncSession, version: ArticleVersion, article: Article, report: CheckReport, chat_id: int | None
+    session: AsyncSession,
+    version: ArticleVersion,
+    article: Article,
+    report: CheckReport,
+    chat_id: int | None,
+    *,
+    public_url: str | None = None,
 ) -> None:
     reasons = "；".join(f"{f.rule}「{f.matched[:20]}」" for f in report.blocking[:5])
+    preview = (
+        f"\n预览各平台效果：{public_url.rstrip('/')}/dashboard/preview/versions/{version.id}"
+        if public_url
+        else ""
+    )
     await notify(
         session,
         key=f"version:{version.id}:held",
         chat_id=chat_id,
         text=f"⛔ 《{article.title}》第{version.number}版未通过发布前检查，已暂缓发布：{reasons}。"
-        f"请审核后放行或驳回（syndicator review release/reject {version.id}）。",
+        f"请审核后放行或驳回（syndicator review release/reject {version.id}）。{preview}",
         payload={"version_id": version.id},
     )
 

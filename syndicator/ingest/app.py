@@ -9,12 +9,13 @@ import structlog
 from fastapi import FastAPI
 from redis.exceptions import RedisError
 
+from syndicator import preview_page
 from syndicator.config import Settings
 from syndicator.db import open_database
 from syndicator.ingest.deps import ApiState
-from syndicator.ingest.routes import articles, consistency, health, publications, reviews, wechat
+from syndicator.ingest.routes import articles, consistency, health, preview, publications, reviews, wechat
 from syndicator.moderation import routes as comments
-from syndicator.obligations import dashboard
+from syndicator.obligations import dashboard, desk
 from syndicator.obligations import routes as compliance
 from syndicator.queue import connect
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
     for module in (
         articles,
         reviews,
+        preview,
         publications,
         comments,
         consistency,
@@ -48,6 +50,8 @@ def create_app(settings: Settings) -> FastAPI:
         health,
         compliance,
         dashboard,
+        desk,
+        preview_page,
     ):
         app.include_router(module.router)
     return app

@@ -11,11 +11,14 @@ from syndicator.models.article import (
 from syndicator.models.audit import AuditEvent, WebhookDelivery
 from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
+from syndicator.models.dashboard import AppSecret, DashboardSession
 from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
-from syndicator.models.obligation import FeedState, Obligation, ObligationState, UpstreamItem
+from syndicator.models.obligation import FeedState, Obligation, ObligationState, SilenceWarning, UpstreamItem
 from syndicator.models.org import AccountStatus, ApiToken, ChannelAccount, Role, Unit, UnitLevel, User
 
 __all__ = [
+    "AppSecret",
+    "DashboardSession",
     "AccountStatus",
     "ApplyState",
     "CheckResult",
@@ -28,6 +31,7 @@ __all__ = [
     "ObligationState",
     "ReviewState",
     "Severity",
+    "SilenceWarning",
     "UpstreamItem",
     "ApiToken",
     "Article",

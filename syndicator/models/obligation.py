@@ -80,3 +80,21 @@ class FeedState(SQLModel, table=True):
     etag: str | None = Field(default=None, sa_type=String(500))
     last_modified: str | None = Field(default=None, sa_type=String(200))
     polled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SilenceWarning(SQLModel, table=True):
+    """One silence warning stage sent for one account's silence (once per stage per silence).
+
+    `since` is when the silence began (the last update, or the account's opening): a new update
+    starts a new silence, whose stages are warned afresh. County accounts' missed working days
+    are stages too (`workday:2026-11-27`).
+    """
+
+    __tablename__ = "silence_warning"
+    __table_args__ = (UniqueConstraint("account_id", "stage", "since", name="uq_silence_warning"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="channel_account.id", index=True)
+    stage: str = Field(sa_type=String(40))
+    since: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

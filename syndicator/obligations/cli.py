@@ -1,4 +1,5 @@
-"""`syndicator compliance report`: the compliance report as a table, CSV, XLSX or JSON."""
+"""`syndicator compliance report|inspection`: the compliance report (table, CSV, XLSX, JSON) and the
+inspection export."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from syndicator.obligations.clock import shanghai
 from syndicator.obligations.compliance import ComplianceReport, build_report
 from syndicator.obligations.config import from_settings
 from syndicator.obligations.export import STATUS_NAMES, Sheet, to_csv, to_xlsx
+from syndicator.obligations.inspection import Inspection, Period, inspect
+from syndicator.obligations.inspection_export import inspection_file
 from syndicator.obligations.report import ReportQuery
 from syndicator.obligations.routes import aware, unit_id_for
 from syndicator.obligations.scope import ScopeError
@@ -183,3 +186,43 @@ def table(data: ComplianceReport) -> str:
         f"  {a.unit_name} {a.account_name} ({a.platform}): {'；'.join(a.problems)}" for a in data.activity
     ] or ["  (none)"]
     return "\n".join(lines) + "\n"
+
+
+class InspectionFormat(StrEnum):
+    XLSX = "xlsx"
+    CSV = "csv"
+    JSON = "json"
+
+
+@compliance_app.command("inspection")
+def inspection(
+    date_from: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")],
+    date_to: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="last day, inclusive")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    unit: Annotated[str | None, typer.Option(help="unit name or id: it and its subordinates")] = None,
+    fmt: Annotated[InspectionFormat, typer.Option("--format")] = InspectionFormat.XLSX,
+) -> None:
+    """The inspection export per account and period (政务新媒体检查指标), one sheet per indicator."""
+    settings = get_settings()
+
+    async def run() -> Inspection:
+        database = open_database(settings.database_url)
+        try:
+            async with database.transaction() as session:
+                return await inspect(
+                    session,
+                    settings,
+                    Period.of(date_from.date(), date_to.date()),
+                    unit_id=await unit_id_for(session, unit),
+                    user_scope=None,
+                )
+        finally:
+            await database.dispose()
+
+    try:
+        data = asyncio.run(run())
+    except (ScopeError, ValueError) as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(1) from None
+    output.write_bytes(inspection_file(data, fmt.value)[0])
+    typer.echo(f"wrote {output} ({len(data.accounts)} accounts)")

@@ -1,13 +1,11 @@
 """Obligation and compliance configuration, as plain values built from `Settings`.
 
 Every rule is a default that the office can change through Settings (`obligation_*`,
-`compliance_*`, `dashboard_session_secret`).
+`compliance_*`, `dashboard_session_hours`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -61,8 +59,13 @@ class ObligationConfig:
     municipal_min_per_week: int = 2
     county_lookback_days: int = 7
     chat_id: int | None = None
-    session_secret: bytes = b""
     session_max_age: timedelta = timedelta(hours=8)
+    # Officers' chats of units (unit name, chat id): each gets digests of its unit's scope only.
+    unit_chats: tuple[tuple[str, int], ...] = ()
+    # Silence warnings before the 14-day veto: days without an update; county accounts also per
+    # missed working day.
+    silence_warn_days: tuple[int, ...] = (7, 10)
+    county_missed_day_warning: bool = True
 
 
 def from_settings(settings: Settings) -> ObligationConfig:
@@ -89,22 +92,8 @@ def from_settings(settings: Settings) -> ObligationConfig:
         chat_id=settings.officer_chat_id
         if settings.officer_chat_id is not None
         else settings.moderation_chat_id,
-        session_secret=_session_secret(settings),
+        session_max_age=timedelta(hours=settings.dashboard_session_hours),
+        unit_chats=tuple(settings.obligation_unit_chats.items()),
+        silence_warn_days=tuple(sorted(settings.compliance_silence_warn_days)),
+        county_missed_day_warning=settings.compliance_county_missed_day_warning,
     )
-
-
-_PROCESS_SECRET = secrets.token_bytes(32)
-
-
-def _session_secret(settings: Settings) -> bytes:
-    """The dashboard cookie key: its own setting, else derived from the ingest secret.
-
-    Without either, a per-process key is used: sessions then end with the process.
-    """
-    own = settings.dashboard_session_secret.get_secret_value()
-    if own:
-        return own.encode()
-    ingest = settings.ingest_secret.get_secret_value()
-    if ingest:
-        return hashlib.sha256(b"syndicator-dashboard-session:" + ingest.encode()).digest()
-    return _PROCESS_SECRET

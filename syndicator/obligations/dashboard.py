@@ -1,9 +1,9 @@
 """The officers' web dashboard (server-rendered, no build step): sign-in, report, sign-out.
 
-Sign-in is by user name + API token (the credential this system issues). The session is a signed,
-HttpOnly, SameSite=Strict cookie that names the user; every page reloads the user, so a deactivated
-user or lost role ends access at once. Forms carry a CSRF token bound to the session (double submit
-before sign-in).
+Sign-in is by user name + API token (the credential this system issues), rate-limited per user and
+address. The session is a server-side record (sessions.py) named by a signed, HttpOnly, SameSite=Strict
+cookie; sign-out, token revocation and any role or scope change end it. Forms carry a CSRF token bound
+to the session (double submit before sign-in).
 """
 
 from __future__ import annotations
@@ -15,32 +15,38 @@ import json
 import os
 import secrets
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.ingest.deps import ApiState, StateDep, client_address
-from syndicator.models import User
-from syndicator.obligations.clock import shanghai
-from syndicator.obligations.compliance import build_report
+from syndicator.models import Role, User, utcnow
+from syndicator.obligations import live, sessions
+from syndicator.obligations.clock import SHANGHAI, shanghai
+from syndicator.obligations.compliance import ComplianceReport, build_report
 from syndicator.obligations.config import from_settings
 from syndicator.obligations.export import LEVEL_NAMES, PLATFORM_NAMES, STATUS_NAMES
 from syndicator.obligations.report import ReportQuery, load_scope, on_time_series
 from syndicator.obligations.routes import aware, unit_id_for
 from syndicator.obligations.scope import ScopeError, is_officer
-from syndicator.security import authenticate
+from syndicator.obligations.sessions import Viewer
+from syndicator.obligations.silence import Quiet, quiet_accounts
 from syndicator.workdays import WorkCalendar
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 SESSION_COOKIE = "syn_dashboard"
 CSRF_COOKIE = "syn_dashboard_csrf"
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    # Scripts only from our own files (no inline code); fetch only back to us.
+    "Content-Security-Policy": "default-src 'none'; script-src 'self'; connect-src 'self'; "
+    "style-src 'unsafe-inline'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -49,11 +55,16 @@ SECURITY_HEADERS = {
 TEMPLATES = Path(
     os.environ.get("SYNDICATOR_TEMPLATES_DIR", Path(__file__).resolve().parents[2] / "templates")
 )
-_env = Environment(
+jinja = Environment(
     loader=FileSystemLoader(TEMPLATES / "dashboard"), autoescape=select_autoescape(["j2", "html"])
 )
-_env.filters["bj"] = shanghai
-_env.globals.update(status_names=STATUS_NAMES, level_names=LEVEL_NAMES, platform_names=PLATFORM_NAMES)
+jinja.filters["bj"] = shanghai
+jinja.globals.update(
+    status_names=STATUS_NAMES,
+    level_names=LEVEL_NAMES,
+    platform_names=PLATFORM_NAMES,
+    band_names=live.BAND_NAMES,
+)
 
 
 def sign(secret: bytes, payload: dict[str, Any]) -> str:
@@ -75,9 +86,9 @@ def unsign(secret: bytes, value: str | None, *, max_age: float) -> dict[str, Any
     return payload if time.time() - float(payload.get("iat", 0)) <= max_age else None
 
 
-def _page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render_page(template: str, status: int = 200, **context: Any) -> HTMLResponse:
     return HTMLResponse(
-        _env.get_template(template).render(**context), status_code=status, headers=SECURITY_HEADERS
+        jinja.get_template(template).render(**context), status_code=status, headers=SECURITY_HEADERS
     )
 
 
@@ -93,34 +104,61 @@ def _cookie(response: Response, request: Request, name: str, value: str, max_age
     )
 
 
-async def current_user(request: Request, api: StateDep) -> tuple[User, str] | None:
+async def _key(request: Request, api: ApiState) -> bytes:
+    """The cookie signing key, looked up once per app (it may live in the database)."""
+    key: bytes | None = getattr(request.app.state, "dashboard_key", None)
+    if key is None:
+        key = await sessions.signing_key(api.settings, api.db)
+        request.app.state.dashboard_key = key
+    return key
+
+
+# Who may sign in: officers see the compliance desk; editors and reviewers the preview page.
+DESK_ROLES = frozenset({Role.OFFICER, Role.ADMIN, Role.EDITOR, Role.REVIEWER})
+PREVIEW_ROLES = frozenset({Role.ADMIN, Role.EDITOR, Role.REVIEWER})
+
+
+def home_of(user: User) -> str:
+    return "/dashboard" if is_officer(user) else "/dashboard/preview"
+
+
+async def current_viewer(request: Request, api: StateDep) -> Viewer | None:
+    """The signed-in user of any desk role (sessions.resolve ends stale sessions)."""
     config = from_settings(api.settings)
     payload = unsign(
-        config.session_secret,
+        await _key(request, api),
         request.cookies.get(SESSION_COOKIE),
         max_age=config.session_max_age.total_seconds(),
     )
-    if payload is None:
+    if payload is None or not isinstance(payload.get("sid"), str):
         return None
     async with api.db.transaction() as session:
-        user = await session.get(User, int(payload["uid"]))
-    if user is None or not user.active or not is_officer(user):
+        viewer = await sessions.resolve(session, payload["sid"])
+    if viewer is None or not viewer.user.role_set & DESK_ROLES:
         return None
-    return user, str(payload["csrf"])
+    return viewer
 
 
-Viewer = Annotated[tuple[User, str] | None, Depends(current_user)]
+AnyViewerDep = Annotated[Viewer | None, Depends(current_viewer)]
+
+
+async def current_user(viewer: AnyViewerDep) -> Viewer | None:
+    """The signed-in officer (compliance pages); None for anyone else."""
+    return viewer if viewer is not None and is_officer(viewer.user) else None
+
+
+ViewerDep = Annotated[Viewer | None, Depends(current_user)]
 
 
 @router.get("/login")
 async def login_form(request: Request, api: StateDep, error: str | None = None) -> Response:
     csrf = secrets.token_urlsafe(24)
-    response = _page("login.html.j2", csrf=csrf, error=error)
+    response = render_page("login.html.j2", csrf=csrf, error=error)
     _cookie(
         response,
         request,
         CSRF_COOKIE,
-        sign(from_settings(api.settings).session_secret, {"csrf": csrf, "iat": time.time()}),
+        sign(await _key(request, api), {"csrf": csrf, "iat": time.time()}),
         3600,
     )
     return response
@@ -135,44 +173,71 @@ async def login(
     csrf: Annotated[str, Form()],
 ) -> Response:
     config = from_settings(api.settings)
-    issued = unsign(config.session_secret, request.cookies.get(CSRF_COOKIE), max_age=3600)
+    issued = unsign(await _key(request, api), request.cookies.get(CSRF_COOKIE), max_age=3600)
     if issued is None or not hmac.compare_digest(str(issued.get("csrf")), csrf):
-        return _page("login.html.j2", 403, csrf="", error="页面已过期，请刷新后重新登录。")
+        return render_page("login.html.j2", 403, csrf="", error="页面已过期，请刷新后重新登录。")
+    name, address = name.strip(), client_address(request)
+    if api.redis is None:  # no counter, no sign-in: guessing must stay bounded
+        return await _retry_login(request, api, 503, "暂时无法登录（限流服务不可用），请稍后再试。")
+    throttle = sessions.LoginThrottle(api.redis, sessions.LoginLimits.from_settings(api.settings))
+    if await throttle.blocked(name, address):
+        async with api.db.transaction() as session:
+            audit.record(
+                session,
+                actor=f"user:{name}",
+                action="dashboard.throttled",
+                object_type="user",
+                source=address,
+            )
+        return await _retry_login(request, api, 429, "登录失败次数过多，请稍后再试。")
     async with api.db.transaction() as session:
-        user = await authenticate(session, token.strip())
-        ok = user is not None and user.name == name.strip() and is_officer(user)
+        found = await sessions.credentials(session, token.strip())
+        ok = found is not None and found[0].name == name and bool(found[0].role_set & DESK_ROLES)
         audit.record(
             session,
-            actor=f"user:{name.strip()}",
+            actor=f"user:{name}",
             action="dashboard.login" if ok else "dashboard.refused",
             object_type="user",
-            object_id=user.id if user and ok else None,
-            source=client_address(request),
+            object_id=found[0].id if found and ok else None,
+            source=address,
         )
-    if not ok or user is None:
-        return await _retry_login(request, api)
-    response = RedirectResponse("/dashboard", status_code=303)
+        session_id = (
+            await sessions.start(session, *found, max_age=config.session_max_age, source=address)
+            if ok and found
+            else None
+        )
+    if session_id is None:
+        await throttle.failed(name, address)
+        return await _retry_login(
+            request, api, 401, "用户名或令牌不正确，或没有看板权限（合规专员、编辑或审核员）。"
+        )
+    await throttle.succeeded(name)
+    assert found is not None
+    response = RedirectResponse(home_of(found[0]), status_code=303)
     _cookie(
         response,
         request,
         SESSION_COOKIE,
-        sign(config.session_secret, {"uid": user.id, "csrf": secrets.token_urlsafe(24), "iat": time.time()}),
+        sign(await _key(request, api), {"sid": session_id, "iat": time.time()}),
         int(config.session_max_age.total_seconds()),
     )
     response.delete_cookie(CSRF_COOKIE, path="/dashboard")
     return response
 
 
-async def _retry_login(request: Request, api: StateDep) -> Response:
-    response = await login_form(request, api, error="用户名或令牌不正确，或没有合规专员权限。")
-    response.status_code = 401
+async def _retry_login(request: Request, api: StateDep, status: int, error: str) -> Response:
+    response = await login_form(request, api, error=error)
+    response.status_code = status
     return response
 
 
 @router.post("/logout")
-async def logout(viewer: Viewer, csrf: Annotated[str, Form()]) -> Response:
-    if viewer is not None and not hmac.compare_digest(viewer[1], csrf):
-        return HTMLResponse("CSRF check failed", status_code=403, headers=SECURITY_HEADERS)
+async def logout(api: StateDep, viewer: AnyViewerDep, csrf: Annotated[str, Form()]) -> Response:
+    if viewer is not None:
+        if not hmac.compare_digest(viewer.csrf, csrf):
+            return HTMLResponse("CSRF check failed", status_code=403, headers=SECURITY_HEADERS)
+        async with api.db.transaction() as session:
+            await sessions.end(session, viewer.session_id)
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/dashboard")
     return response
@@ -182,69 +247,101 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+class PageFilters:
+    """The filter bar, as the page, the live clock and the downloads all read it (same query)."""
+
+    NAMES = ("as_of", "unit", "level", "platform", "date_from", "date_to")
+
+    def __init__(
+        self,
+        as_of: str | None = None,
+        unit: str | None = None,
+        level: str | None = None,
+        platform: str | None = None,
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> None:
+        self.values = dict(zip(self.NAMES, (as_of, unit, level, platform, date_from, date_to), strict=True))
+        self.values = {k: (v or "").strip() for k, v in self.values.items()}
+
+    @property
+    def live(self) -> bool:
+        """Without an `as_of` the page shows now, and the clock keeps itself current."""
+        return not self.values["as_of"]
+
+    def query_string(self, **extra: str) -> str:
+        return urlencode({k: v for k, v in {**self.values, **extra}.items() if v})
+
+    async def query(self, session: AsyncSession) -> ReportQuery:
+        """Raises ValueError (a bad date) or ScopeError (an unknown unit)."""
+        v = self.values
+        return ReportQuery(
+            as_of=aware(datetime.fromisoformat(v["as_of"]) if v["as_of"] else None),
+            unit_id=await unit_id_for(session, v["unit"] or None),
+            level=v["level"] or None,
+            platform=v["platform"] or None,
+            date_from=_day(v["date_from"]),
+            date_to=_day(v["date_to"]),
+        )
+
+
+FiltersDep = Annotated[PageFilters, Depends()]
+
+
 @router.get("")
-async def dashboard(
-    request: Request,
-    api: StateDep,
-    viewer: Viewer,
-    as_of: str | None = None,
-    unit: str | None = None,
-    level: str | None = None,
-    platform: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-) -> Response:
+async def dashboard(request: Request, api: StateDep, viewer: AnyViewerDep, filters: FiltersDep) -> Response:
     if viewer is None:
         return RedirectResponse("/dashboard/login", status_code=303)
-    user, csrf = viewer
-    filters = {
-        "as_of": as_of or "",
-        "unit": unit or "",
-        "level": level or "",
-        "platform": platform or "",
-        "date_from": date_from or "",
-        "date_to": date_to or "",
+    if not is_officer(viewer.user):
+        return RedirectResponse(home_of(viewer.user), status_code=303)
+    common = {
+        "user": viewer.user,
+        "csrf": viewer.csrf,
+        "filters": filters,
+        "refresh": _refresh(api),
+        **_last_month(),
     }
     try:
-        moment = aware(datetime.fromisoformat(as_of) if as_of else None)
-        report, series = await _data(
-            api, user, moment, unit, level or None, platform or None, _day(date_from), _day(date_to)
-        )
+        report, series, board, quiet = await page_data(api, viewer.user, filters)
     except (ScopeError, ValueError) as exc:
-        return _page(
-            "index.html.j2",
-            400,
-            user=user,
-            csrf=csrf,
-            error=str(exc),
-            report=None,
-            filters=filters,
-            chart=None,
+        return render_page(
+            "index.html.j2", 400, **common, error=str(exc), report=None, chart=None, clock=None
         )
-    return _page(
-        "index.html.j2", user=user, csrf=csrf, error=None, report=report, filters=filters, chart=chart(series)
+    return render_page(
+        "index.html.j2",
+        **common,
+        error=None,
+        report=report,
+        chart=chart(series),
+        clock=board,
+        quiet=quiet,
+        veto_days=from_settings(api.settings).silent_after.days,
     )
 
 
-async def _data(
+def _last_month() -> dict[str, str]:
+    """The inspection form's default period: the last complete calendar month (Beijing)."""
+    first = utcnow().astimezone(SHANGHAI).date().replace(day=1)
+    last = first - timedelta(days=1)
+    return {"inspection_from": last.replace(day=1).isoformat(), "inspection_to": last.isoformat()}
+
+
+def _refresh(api: ApiState) -> int:
+    return max(1, int(api.settings.dashboard_refresh_seconds))
+
+
+async def page_data(
     api: ApiState,
     user: User,
-    as_of: datetime,
-    unit: str | None,
-    level: str | None,
-    platform: str | None,
-    date_from: date | None,
-    date_to: date | None,
-) -> tuple[Any, Any]:
+    filters: PageFilters,
+    *,
+    targets: int = 0,
+    overdue: int | None = 100,
+    pending: int = live.CLOCK_LIMIT,
+) -> tuple[ComplianceReport, Any, live.Clock, list[Quiet]]:
+    """What the page shows for these filters (the downloads ask for every row: larger limits)."""
     async with api.db.transaction() as session:
-        query = ReportQuery(
-            as_of=as_of,
-            unit_id=await unit_id_for(session, unit),
-            level=level,
-            platform=platform,
-            date_from=date_from,
-            date_to=date_to,
-        )
+        query = await filters.query(session)
         loaded = await load_scope(session, query, user_scope=user.scope_unit_id)
         report = await build_report(
             session,
@@ -253,11 +350,21 @@ async def _data(
             loaded=loaded,
             config=from_settings(api.settings),
             calendar=WorkCalendar.from_file(api.settings.holiday_schedule_file),
-            limit=0,
-            overdue_limit=100,
+            limit=targets,
+            overdue_limit=overdue,
         )
         series = await on_time_series(session, loaded[1])
-    return report, series
+        board = await live.clock(session, loaded[1], limit=pending)
+        config = from_settings(api.settings)
+        quiet = await quiet_accounts(
+            session,
+            now=query.as_of,
+            silent_after=config.silent_after,
+            unit_ids=loaded[1].unit_ids,
+            platform=query.platform,
+            min_days=min(config.silence_warn_days, default=config.silent_after.days),
+        )
+    return report, series, board, quiet
 
 
 def chart(

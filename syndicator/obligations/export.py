@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-
-from syndicator.obligations.clock import SHANGHAI, TargetStatus, shanghai
+from syndicator.obligations.clock import TargetStatus, shanghai
 from syndicator.obligations.compliance import ComplianceReport
+from syndicator.tabular import add_sheet, book_bytes, csv_bytes, new_book
 
 STATUS_NAMES = {
     TargetStatus.OPEN: "待转载",
@@ -82,52 +77,32 @@ SHEETS: dict[Sheet, tuple[str, list[Column], Callable[[ComplianceReport], Sequen
 }
 
 
-def _text(value: object) -> object:
-    if isinstance(value, datetime):
-        return shanghai(value)
-    return "" if value is None else value
+def _rows(columns: list[Column], rows: Sequence[Any]) -> list[list[object]]:
+    return [[get(row) for _, get in columns] for row in rows]
 
 
 def to_csv(report: ComplianceReport, sheet: Sheet = Sheet.TARGETS) -> bytes:
-    """One table; the BOM makes Excel and WPS read UTF-8, CRLF line ends as Excel writes them."""
     _, columns, rows = SHEETS[sheet]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([title for title, _ in columns])
-    for row in rows(report):
-        writer.writerow([_text(get(row)) for _, get in columns])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes([title for title, _ in columns], _rows(columns, rows(report)))
 
 
-def _cell(value: object) -> object:
-    """Excel has no time zones: times are written as Asia/Shanghai wall-clock values."""
-    if isinstance(value, datetime):
-        return value.astimezone(SHANGHAI).replace(tzinfo=None)
-    return value
+Table = tuple[str, list[str], list[list[object]]]  # sheet title, header, rows
 
 
-def to_xlsx(report: ComplianceReport) -> bytes:
-    book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
-    about = book.create_sheet("说明")
-    about.append(["统计截至（北京时间）", shanghai(report.query.as_of)])
-    about.append(["范围", f"{report.scope_unit_name}及下属单位" if report.scope_unit_name else "全部单位"])
-    about.append(["转载任务总数", report.targets_total])
-    about.append(["按时率（%）", report.totals.on_time_pct])
+def to_xlsx(report: ComplianceReport, extra: Sequence[Table] = ()) -> bytes:
+    book = new_book()
+    add_sheet(
+        book,
+        "说明",
+        ["统计截至（北京时间）", shanghai(report.query.as_of)],
+        [
+            ["范围", f"{report.scope_unit_name}及下属单位" if report.scope_unit_name else "全部单位"],
+            ["转载任务总数", report.targets_total],
+            ["按时率（%）", report.totals.on_time_pct],
+        ],
+    )
+    for title, header, lines in extra:
+        add_sheet(book, title, header, lines)
     for title, columns, rows in SHEETS.values():
-        sheet = book.create_sheet(title)
-        sheet.append([name for name, _ in columns])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows(report):
-            sheet.append([_cell(get(row)) for _, get in columns])
-        for index, (name, _) in enumerate(columns, 1):
-            letter = sheet.cell(row=1, column=index).column_letter
-            sheet.column_dimensions[letter].width = max(10, min(40, len(name) * 2 + 4))
-            if name.endswith("时间") or name == "最近更新":
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = "yyyy-mm-dd hh:mm"
-        sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        add_sheet(book, title, [name for name, _ in columns], _rows(columns, rows(report)))
+    return book_bytes(book)

@@ -253,10 +253,10 @@ async def target_rows(
     query = targets_statement(scope, only_overdue=only_overdue).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return [_target(scope.query.as_of, *row) for row in (await session.exec(query)).all()]
+    return [target_row(scope.query.as_of, *row) for row in (await session.exec(query)).all()]
 
 
-def _target(
+def target_row(
     as_of: datetime, ob: Obligation, item: UpstreamItem, unit: Unit, account: ChannelAccount
 ) -> TargetRow:
     status = status_at(

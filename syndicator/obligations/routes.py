@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -17,6 +18,8 @@ from syndicator.obligations.compliance import ComplianceReport, build_report
 from syndicator.obligations.config import from_settings
 from syndicator.obligations.export import Sheet, to_csv, to_xlsx
 from syndicator.obligations.fulfil import ObligationError, record_evidence, waive
+from syndicator.obligations.inspection import Inspection, Period, inspect
+from syndicator.obligations.inspection_export import inspection_file
 from syndicator.obligations.report import ReportQuery
 from syndicator.obligations.scope import ScopeError, UnknownUnitError, load_tree
 from syndicator.workdays import WorkCalendar
@@ -134,6 +137,51 @@ async def compliance_xlsx(session: SessionDep, api: StateDep, caller: Officer, p
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{_filename(params, "xlsx")}"'},
     )
+
+
+class InspectionFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+@router.get(
+    "/compliance/inspection",
+    summary="Inspection export per account and period (政务新媒体检查指标)",
+    response_model=Inspection,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}},
+)
+async def compliance_inspection(
+    session: SessionDep,
+    api: StateDep,
+    caller: Officer,
+    date_from: Annotated[date, Query(alias="from", description="first day (Asia/Shanghai)")],
+    date_to: Annotated[date, Query(alias="to", description="last day, inclusive")],
+    unit: Annotated[str | None, Query(description="unit id or name: it and its subordinates")] = None,
+    fmt: Annotated[InspectionFormat, Query(alias="format")] = InspectionFormat.JSON,
+) -> Response:
+    """Per account: items published; important-policy reposts due / on time / late / missed; the
+    longest silence and the 14-day veto; update frequency against the county and municipal rules;
+    comments received / replied / on time; findings held before publishing. JSON lists the ids
+    behind every figure; XLSX has a summary sheet and one sheet per indicator."""
+    try:
+        period = Period.of(date_from, date_to)
+        data = await inspect(
+            session,
+            api.settings,
+            period,
+            unit_id=await unit_id_for(session, unit),
+            user_scope=caller.scope_unit_id,
+        )
+    except ValueError as exc:
+        raise HTTPException(422, detail=str(exc)) from exc
+    except UnknownUnitError as exc:
+        raise HTTPException(404, detail=str(exc)) from exc
+    except ScopeError as exc:
+        raise HTTPException(403, detail=str(exc)) from exc
+    name = f"inspection-{date_from:%Y%m%d}-{date_to:%Y%m%d}.{fmt.value}"
+    body, media = inspection_file(data, fmt.value)
+    return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 class EvidenceIn(BaseModel):

@@ -45,8 +45,10 @@ async def test_login_needs_csrf_and_a_valid_token(server: str, org: Org) -> None
         csrf = wrong.text.split('name="csrf" value="')[1].split('"')[0]  # a fresh form after each refusal
         editor = await client.post(
             "/dashboard/login", data={"name": "editor", "token": org.tokens["editor"], "csrf": csrf}
-        )
-        assert editor.status_code == 401
+        )  # editors sign in to the preview page, not to the compliance desk
+        assert editor.status_code == 303 and editor.headers["location"] == "/dashboard/preview"
+        assert (await client.get("/dashboard")).headers["location"] == "/dashboard/preview"
+        assert (await client.get("/dashboard/clock")).status_code == 401
 
 
 def _browse(url: str, token: str) -> dict[str, object]:
