@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     worker_poll_delay_seconds: float = 0.01
     # A publication untouched this long in pending/sending is re-enqueued by the reconciler.
     stuck_after_seconds: int = 60
+    # Reconciler passes that re-enqueue a publication with no state change before it is failed (`stalled`).
+    stalled_passes_limit: int = 5
     async_publish_poll_seconds: float = 5.0
     # The consistency audit reads every live post back this often (hours of the day, Asia/Shanghai).
     consistency_audit_hours: set[int] = Field(default_factory=lambda: {2, 14})

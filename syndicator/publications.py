@@ -7,6 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.models import Publication, PublicationState, utcnow
+from syndicator.pipeline.policy import INTERNAL_ERROR
 
 
 class PublicationError(Exception):
@@ -33,7 +34,10 @@ async def retry_publication(session: AsyncSession, publication_id: int, *, actor
         raise PublicationError(
             f"publication {publication_id} is {publication.state}; only failed ones can be retried"
         )
-    publication.state = PublicationState.PENDING
+    # After an unexpected exception the platform may have taken the post: read back before sending.
+    outcome_unknown = publication.error_code == INTERNAL_ERROR and publication.sent_at is not None
+    publication.state = PublicationState.SENDING if outcome_unknown else PublicationState.PENDING
+    publication.stalled_passes = 0
     publication.attempts = 0
     publication.generation += 1  # a fresh arq job id
     publication.next_attempt_at = None

@@ -148,6 +148,10 @@ class TokenManager:
         """WeChat refused `rejected`: fetch a newer token unless a concurrent caller already did."""
         return await self._refresh(rejected=rejected, force=False)
 
+    async def check(self) -> None:
+        """Ask WeChat for a token (normal mode: the current one stays valid); raises when refused."""
+        await self._fetch(force=False)
+
     async def force_refresh(self) -> str:
         """Invalidate the current token (stable_token force mode: at most 20 a day, 30 s apart)."""
         return await self._refresh(rejected=None, force=True)

@@ -13,10 +13,20 @@ from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
 from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
 from syndicator.models.obligation import FeedState, Obligation, ObligationState, UpstreamItem
-from syndicator.models.org import AccountStatus, ApiToken, ChannelAccount, Role, Unit, UnitLevel, User
+from syndicator.models.org import (
+    LIVE_ACCOUNT_STATUSES,
+    AccountStatus,
+    ApiToken,
+    ChannelAccount,
+    Role,
+    Unit,
+    UnitLevel,
+    User,
+)
 
 __all__ = [
     "AccountStatus",
+    "LIVE_ACCOUNT_STATUSES",
     "ApplyState",
     "CheckResult",
     "Comment",
