@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from syndicator.articles import ArticleIn, ingest_article
 from syndicator.cli.admin import accounts_app, units_app, users_app
 from syndicator.cli.review import check, review_app
+from syndicator.cli.startup import checked_settings, start_process, warn_unusable_accounts
 from syndicator.cli.support import CLI_ACTOR, fail, in_transaction, on_queue, print_rows, redis_down_message
 from syndicator.config import get_settings
 from syndicator.log import configure_logging
@@ -48,11 +49,42 @@ app.command()(check)
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all database migrations."""
-    from syndicator.migrate import upgrade
+    """Apply all database migrations, and say which."""
+    from syndicator.migrate import revisions_between, upgrade
+    from syndicator.preflight import describe_database_error
 
-    upgrade(get_settings().database_url)
-    typer.echo("database is at the latest schema")
+    settings = checked_settings()
+    before = asyncio.run(_revisions(settings.database_url))
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:  # the driver's error, as one line naming the setting
+        raise fail(describe_database_error(exc, settings.database_url)) from None
+    after = asyncio.run(_revisions(settings.database_url))
+    applied = revisions_between(before, after)
+    for line in applied:
+        typer.echo(f"applied {line}")
+    note = "" if applied else "; nothing to apply"
+    typer.echo(f"database is at the latest schema ({', '.join(sorted(after))}){note}")
+
+
+async def _revisions(url: str) -> set[str]:
+    from syndicator.preflight import (
+        StartupError,
+        describe_database_error,
+        open_checked_database,
+        schema_revisions,
+    )
+
+    try:
+        db = open_checked_database(url)
+    except StartupError as exc:
+        raise fail(str(exc)) from None
+    try:
+        return await schema_revisions(db)
+    except Exception as exc:
+        raise fail(describe_database_error(exc, url)) from None
+    finally:
+        await db.dispose()
 
 
 @app.command()
@@ -62,35 +94,45 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     from syndicator.ingest.app import create_app
 
-    configure_logging()
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    settings = start_process("serve")
+    uvicorn.run(create_app(settings), host=host, port=port)
 
 
 @app.command()
 def worker() -> None:
-    """Run a fan-out worker (arq) with the reconciler cron."""
+    """Run a fan-out worker (arq) with the reconciler cron; it rides out Redis outages."""
     from arq import Worker
 
+    from syndicator.resilience import run_worker_forever
     from syndicator.worker import worker_settings
 
-    configure_logging()
-    settings = get_settings()
-    try:
-        Worker(**worker_settings(settings)).run()
-    except (RedisError, OSError) as exc:
-        raise fail(f"{redis_down_message(settings)} ({exc})") from None
+    settings = start_process("worker")
+    asyncio.run(warn_unusable_accounts(settings))
+
+    def make_worker() -> Worker:
+        options = worker_settings(settings)
+        options["redis_settings"].conn_retries = 0  # run_worker_forever backs off and logs once a minute
+        return Worker(**options)
+
+    asyncio.run(run_worker_forever(make_worker))
 
 
 @app.command()
 def bot() -> None:
-    """Run the moderator bot (Telegram long polling)."""
+    """Run the moderator bot (Telegram long polling); it waits out Telegram and Redis outages."""
+    from aiogram.exceptions import TelegramUnauthorizedError
+
     from syndicator.bot.app import TelegramNotConfiguredError, run_bot
 
-    configure_logging()
+    settings = start_process("bot")
     try:
-        asyncio.run(run_bot(get_settings()))
+        asyncio.run(run_bot(settings))
     except TelegramNotConfiguredError as exc:
         raise fail(str(exc)) from None
+    except TelegramUnauthorizedError:
+        raise fail(
+            "Telegram refused SYNDICATOR_TELEGRAM_TOKEN (Unauthorized): use the bot's token from @BotFather"
+        ) from None
     except KeyboardInterrupt:
         pass
 
