@@ -235,6 +235,17 @@ def audit_command(
 
 
 @app.command()
+def doctor() -> None:
+    """Check database + schema, Redis, account secrets and credentials, Telegram and the clock."""
+    from syndicator.doctor import run_doctor
+
+    configure_logging("ERROR")  # the table is the output
+    checks = asyncio.run(run_doctor(checked_settings()))
+    print_rows([{"check": c.name, "result": "OK" if c.ok else "FAIL", "detail": c.detail} for c in checks])
+    raise typer.Exit(0 if all(c.ok for c in checks) else 1)
+
+
+@app.command()
 def demo(
     corpus: Annotated[Path | None, typer.Option(help="folder of portal article JSON files")] = None,
     timeout: float = 120.0,

@@ -48,6 +48,7 @@ def cli(db, database_url, redis_url, monkeypatch):
     runner = CliRunner()
 
     def invoke(*args: str):
+        get_settings.cache_clear()  # each command reads the environment afresh, as a new process would
         return runner.invoke(app, list(args))
 
     assert invoke("units", "add", UNIT, "--level", "city").exit_code == 0
@@ -167,3 +168,26 @@ async def _all(session: Any, query: Any) -> list[Any]:
 async def _set_reauth(session: Any, value: bool) -> None:
     weibo = (await session.exec(select(ChannelAccount).where(ChannelAccount.platform == "weibo"))).one()
     weibo.needs_reauth = value
+
+
+def test_doctor_checks_everything_and_fails_with_a_table(cli, platforms, monkeypatch) -> None:
+    from tests.fake_telegram import FakeTelegram
+
+    assert add(cli, "app", "--api-base-url", platforms["app"], "--secret-env", APP_SECRET_ENV).exit_code == 0
+    assert add(cli, "weibo", *WEIBO_OK, "--api-base-url", platforms["weibo"]).exit_code == 0
+    with FakeTelegram("123:doctor") as telegram:
+        monkeypatch.setenv("SYNDICATOR_TELEGRAM_TOKEN", "123:doctor")
+        monkeypatch.setenv("SYNDICATOR_TELEGRAM_API_URL", telegram.url)
+        healthy = cli("doctor")
+        assert healthy.exit_code == 0, healthy.output
+        for row in ("database", "redis", "clock vs redis", "telegram", "time zone"):
+            assert row in healthy.output
+        assert healthy.output.count(" OK ") >= 7 and "getMe: @" in healthy.output
+
+        monkeypatch.delenv("TEST_WEIBO_TOKEN")
+        sick = cli("doctor")
+    assert sick.exit_code == 1
+    assert "secret TEST_WEIBO_TOKEN" in sick.output and "FAIL" in sick.output
+
+    unreachable = cli("doctor")  # Telegram gone too
+    assert unreachable.exit_code == 1 and "getMe at" in unreachable.output, unreachable.output
