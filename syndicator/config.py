@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The arq queue; the demo uses its own so it never mixes with a running installation.
     queue_name: str = "syndicator:queue"
+    # The demo's Redis (default: database 8 of the server in redis_url); cleaned before and after.
+    demo_redis_url: str | None = None
     ingest_secret: SecretStr = SecretStr("")
     ingest_max_body_bytes: int = 2 * 1024 * 1024
     signature_tolerance_seconds: int = 300
