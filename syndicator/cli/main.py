@@ -246,6 +246,29 @@ def doctor() -> None:
 
 
 @app.command()
+def emulators(
+    platform: Annotated[list[str] | None, typer.Option(help="app|wechat|weibo (repeat)")] = None,
+    port: Annotated[int, typer.Option(help="the first port; each further platform takes the next")] = 8081,
+    host: str = "127.0.0.1",
+    unit: Annotated[str, typer.Option(help="the unit named in the printed `accounts add` lines")] = "UNIT",
+) -> None:
+    """Serve the platform emulators for an offline rehearsal; print their credentials and account lines."""
+    from syndicator import rehearsal
+
+    try:
+        running = rehearsal.plan(platform or list(rehearsal.EMULATED), host, port)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    for r in running:
+        typer.echo(f"{r.emulated.platform:7} emulator at {r.url}")
+    typer.echo("\n" + rehearsal.instructions(running, unit) + "\n\nCtrl-C stops the emulators.")
+    try:
+        asyncio.run(rehearsal.serve(running, host))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
 def demo(
     corpus: Annotated[Path | None, typer.Option(help="folder of portal article JSON files")] = None,
     timeout: float = 120.0,
