@@ -6,7 +6,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
-from syndicator.models import Publication, PublicationState, utcnow
+from syndicator.models import Article, ChannelAccount, Publication, PublicationState, utcnow
 from syndicator.pipeline.policy import INTERNAL_ERROR
 
 
@@ -23,6 +23,22 @@ async def list_publications(
     if article_id is not None:
         query = query.where(Publication.article_id == article_id)
     return list((await session.exec(query)).all())
+
+
+async def list_with_names(
+    session: AsyncSession, *, state: str | None = None, limit: int = 100
+) -> list[tuple[Publication, str, str, str]]:
+    """(publication, article title, account name, platform), for people rather than scripts."""
+    query = (
+        select(Publication, Article.title, ChannelAccount.name, ChannelAccount.platform)
+        .join(Article, col(Article.id) == col(Publication.article_id))
+        .join(ChannelAccount, col(ChannelAccount.id) == col(Publication.account_id))
+        .order_by(col(Publication.id))
+        .limit(limit)
+    )
+    if state:
+        query = query.where(Publication.state == state)
+    return [tuple(row) for row in (await session.exec(query)).all()]  # type: ignore[misc]
 
 
 async def retry_publication(session: AsyncSession, publication_id: int, *, actor: str) -> Publication:

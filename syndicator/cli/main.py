@@ -19,9 +19,10 @@ from syndicator.cli.startup import checked_settings, start_process, warn_unusabl
 from syndicator.cli.support import CLI_ACTOR, fail, in_transaction, on_queue, print_rows, redis_down_message
 from syndicator.config import get_settings
 from syndicator.log import configure_logging
+from syndicator.models import PublicationState
 from syndicator.obligations.cli import compliance_app
 from syndicator.pipeline.withdrawal import request_withdrawal
-from syndicator.publications import list_publications, retry_publication
+from syndicator.publications import list_with_names, retry_publication
 from syndicator.queue import WITHDRAW_JOB, enqueue_publish, enqueue_publish_all
 from syndicator.review import (
     review_policy,
@@ -139,15 +140,17 @@ def bot() -> None:
 
 @app.command()
 def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Ingest article JSON files as the portal webhook would, and queue their fan-out."""
-    for path in files:
-        try:
-            payload = ArticleIn.model_validate_json(path.read_bytes())
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise fail(
-                f"{path}: field {'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}"
-            ) from None
+    """Ingest article JSON files as the portal webhook would, and queue their fan-out.
+
+    Every file is checked first; if any is invalid, each problem is reported and nothing is ingested."""
+    checked = [(path, *_read_article(path)) for path in files]
+    problems = [(path, problem) for path, _, problem in checked if problem]
+    if problems:
+        for path, problem in problems:
+            typer.secho(f"error: {path}: {problem}", err=True, fg=typer.colors.RED)
+        raise fail(f"{len(problems)} of {len(files)} file(s) invalid; nothing was ingested")
+    for path, payload, _ in checked:
+        assert payload is not None
 
         async def work(session: AsyncSession, payload: ArticleIn = payload, path: Path = path) -> Any:
             return await ingest_article(
@@ -162,9 +165,26 @@ def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=Fal
         )
 
 
+def _read_article(path: Path) -> tuple[ArticleIn | None, str | None]:
+    """The article in `path`, or what is wrong with it (JSON errors with line and column)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start})"
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+    try:
+        return ArticleIn.model_validate(data), None
+    except ValidationError as exc:
+        fields = [
+            f"field {'.'.join(map(str, e['loc'])) or '(the document)'}: {e['msg']}" for e in exc.errors()
+        ]
+        return None, "; ".join(fields)
+
+
 @publications_app.command("list")
 def publications_list(
-    state: Annotated[str | None, typer.Option(help="e.g. failed")] = None,
+    state: Annotated[PublicationState | None, typer.Option(help="failed is the dead-letter view")] = None,
     limit: int = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -172,15 +192,24 @@ def publications_list(
         {
             "id": p.id,
             "article": p.article_id,
-            "account": p.account_id,
+            "title": title if as_json else _cut(title, 24),
+            "account": account,
+            "platform": platform,
             "state": p.state,
             "attempts": p.attempts,
             "remote_id": p.remote_id or "",
+            "code": p.error_code or "",
             "error": (p.error_message or "")[:80],
         }
-        for p in in_transaction(lambda s: list_publications(s, state=state, limit=limit))
+        for p, title, account, platform in in_transaction(
+            lambda s: list_with_names(s, state=state, limit=limit)
+        )
     ]
     typer.echo(json.dumps(rows, ensure_ascii=False, indent=2)) if as_json else print_rows(rows)
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @publications_app.command("retry")
