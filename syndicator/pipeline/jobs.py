@@ -8,7 +8,7 @@ publication the next attempt reads back from the platform instead of posting it 
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -27,7 +27,7 @@ from channels.base import (
     PublishResult,
     RateLimitedError,
 )
-from syndicator import audit
+from syndicator import audit, metrics
 from syndicator.accounts import runtime_problems
 from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
 from syndicator.notify import notify
@@ -65,6 +65,8 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
             return await _handle_failure(deps, adapter, plan, internal_error(exc))
         async with deps.db.transaction() as session:
             state = await _record_success(session, plan, result)
+        if state == PublicationState.PUBLISHED and plan.created_at is not None:
+            await _observe_latency(deps, plan.account.platform, plan.created_at)
         if state == PublicationState.SUBMITTED:
             await enqueue_poll(
                 deps.redis, publication_id, 0, defer_by=deps.settings.async_publish_poll_seconds
@@ -134,8 +136,14 @@ async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
         raise Retry(defer=deps.settings.async_publish_poll_seconds)
     async with deps.db.transaction() as session:
         state = await _record_published(session, publication_id, result, expect=PublicationState.SUBMITTED)
+    if state == PublicationState.PUBLISHED:
+        await _observe_latency(deps, account.platform, publication.created_at)
     await _follow_up(deps, publication_id, state)
     return state
+
+
+async def _observe_latency(deps: PipelineDeps, platform: str, since: datetime) -> None:
+    await metrics.observe_publish_latency(deps.redis, platform, (utcnow() - since).total_seconds())
 
 
 async def _follow_up(deps: PipelineDeps, publication_id: int, state: str) -> None:
@@ -200,6 +208,9 @@ async def _handle_failure(
         if publication.state != PublicationState.SENDING:
             return publication.state
         delay = _next_delay(publication, exc, deps)
+        await metrics.count_channel_error(
+            deps.redis, plan.account.platform, exc.code, retried=delay is not None
+        )
         if delay is None:
             await _fail(
                 session,

@@ -7,6 +7,7 @@ no database. The split is what makes a crash at any point safe (see jobs.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -40,6 +41,8 @@ class SendPlan:
     # The older version this account shows now; a correction replaces it.
     previous_id: int | None = None
     previous_remote_id: str | None = None
+    # When the publication was made (the article's arrival): publish latency is measured from it.
+    created_at: datetime | None = None
 
 
 async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
@@ -85,6 +88,7 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
         outcome_unknown=outcome_unknown,
         previous_id=previous.id if previous else None,
         previous_remote_id=previous.remote_id if previous else None,
+        created_at=publication.created_at,
     )
 
 
