@@ -42,7 +42,6 @@ log = structlog.get_logger(__name__)
 
 # The code adapters give a credential that only a person can renew (a Weibo token).
 REAUTHORIZE = "reauthorize"
-
 # A WeChat publish that has not completed after this many polls is reported as failed.
 MAX_POLLS = 720
 
