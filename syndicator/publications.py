@@ -67,3 +67,17 @@ async def retry_publication(session: AsyncSession, publication_id: int, *, actor
         previous_error=publication.error_message,
     )
     return publication
+
+
+async def retry_failed_of_account(
+    session: AsyncSession, account_id: int | None, *, actor: str
+) -> list[Publication]:
+    """Every failed publication of one account back to pending (after its settings were fixed)."""
+    failed = (
+        await session.exec(
+            select(Publication.id).where(
+                Publication.account_id == account_id, Publication.state == PublicationState.FAILED
+            )
+        )
+    ).all()
+    return [await retry_publication(session, publication_id, actor=actor) for publication_id in failed]

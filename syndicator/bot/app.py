@@ -14,6 +14,7 @@ from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, Telegra
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import ErrorEvent
+from aiogram.utils.backoff import BackoffConfig
 from arq import ArqRedis
 from redis.exceptions import RedisError
 
@@ -30,6 +31,7 @@ from syndicator.workdays import WorkCalendar
 __all__ = ["TelegramNotConfiguredError", "build_bot", "build_dispatcher", "run_bot"]
 
 log = structlog.get_logger(__name__)
+POLLING_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=60.0, factor=2.0, jitter=0.1)
 TELEGRAM_OUTAGES = (TelegramNetworkError, TelegramServerError, TelegramRetryAfter)
 FSM_KEY_PREFIX = "syn:fsm"
 FSM_TTL_SECONDS = 24 * 3600  # a reply left half-typed is forgotten after a day
@@ -95,7 +97,11 @@ async def run_bot(settings: Settings, *, polling_timeout: int = 30) -> None:
         # Telegram unreachable at start is an outage to wait out, not a crash (polling backs off later).
         await wait_until_available(bot.get_me, Outage("telegram"), errors=TELEGRAM_OUTAGES)
         await dp.start_polling(
-            bot, polling_timeout=polling_timeout, allowed_updates=dp.resolve_used_update_types()
+            bot,
+            polling_timeout=polling_timeout,
+            allowed_updates=dp.resolve_used_update_types(),
+            # aiogram logs each failed getUpdates: back off to a minute, so a long outage is a line a minute.
+            backoff_config=POLLING_BACKOFF,
         )
     finally:
         delivery.cancel()

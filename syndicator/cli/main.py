@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from syndicator.admin import account_by_ref
 from syndicator.articles import ArticleIn, ingest_article
 from syndicator.cli.admin import accounts_app, units_app, users_app
 from syndicator.cli.review import check, review_app
@@ -22,7 +23,7 @@ from syndicator.log import configure_logging
 from syndicator.models import PublicationState
 from syndicator.obligations.cli import compliance_app
 from syndicator.pipeline.withdrawal import request_withdrawal
-from syndicator.publications import list_with_names, retry_publication
+from syndicator.publications import list_with_names, retry_failed_of_account, retry_publication
 from syndicator.queue import WITHDRAW_JOB, enqueue_publish, enqueue_publish_all
 from syndicator.review import (
     review_policy,
@@ -213,11 +214,35 @@ def _cut(text: str, width: int) -> str:
 
 
 @publications_app.command("retry")
-def publications_retry(publication_id: int) -> None:
-    """Send a failed (dead-lettered) publication again."""
-    publication = in_transaction(lambda s: retry_publication(s, publication_id, actor=CLI_ACTOR))
-    if on_queue(lambda redis: enqueue_publish(redis, publication_id, publication.generation)):
-        typer.echo(f"publication {publication_id} queued again")
+def publications_retry(
+    publication_id: Annotated[int | None, typer.Argument()] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(help="every failed publication of this account (id or name), e.g. after a fix"),
+    ] = None,
+) -> None:
+    """Send a failed (dead-lettered) publication again, or every failed one of an account."""
+    if (publication_id is None) == (account is None):
+        raise fail("give a publication id or --account, not both")
+
+    async def work(session: AsyncSession) -> list[Any]:
+        if publication_id is not None:
+            return [await retry_publication(session, publication_id, actor=CLI_ACTOR)]
+        return await retry_failed_of_account(
+            session, (await account_by_ref(session, account or "")).id, actor=CLI_ACTOR
+        )
+
+    retried = in_transaction(work)
+    if not retried:
+        typer.echo("no failed publications")
+        return
+
+    async def enqueue_all(redis: Any) -> None:
+        for publication in retried:
+            await enqueue_publish(redis, publication.id, publication.generation)
+
+    if on_queue(enqueue_all):
+        typer.echo(f"{len(retried)} publication(s) queued again: {', '.join(str(p.id) for p in retried)}")
 
 
 @app.command()

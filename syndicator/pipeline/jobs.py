@@ -324,7 +324,8 @@ def failure_alert(title: str, account: str, code: str | None, message: str) -> s
     if code == ACCOUNT_MISCONFIGURED:
         return (
             f"⚙️ 账号「{account}」配置有误，发布已停止（《{title}》等）：{message}\n"
-            f"修正后（`syndicator accounts update`）用 `syndicator publications retry` 重新发送。"
+            f"修正后（`syndicator accounts update`）用 "
+            f"`syndicator publications retry --account {account}` 重新发送。"
         )
     if code == REAUTHORIZE:
         return f"🔑 账号「{account}」授权已失效，需要重新授权后才能发布。《{title}》未发布。"

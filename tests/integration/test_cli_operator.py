@@ -65,3 +65,10 @@ def test_publications_list_names_the_article_and_account_and_refuses_unknown_sta
 
     wrong = cli("publications", "list", "--state", "faild")
     assert wrong.exit_code != 0 and "faild" in wrong.output
+
+
+def test_retry_takes_a_publication_or_an_account(cli) -> None:
+    assert "not both" in cli("publications", "retry").output
+    assert "not both" in cli("publications", "retry", "1", "--account", "兴宁-app").output
+    assert "no failed publications" in cli("publications", "retry", "--account", "兴宁-app").output
+    assert "unknown account" in cli("publications", "retry", "--account", "nobody").output

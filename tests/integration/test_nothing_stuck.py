@@ -14,7 +14,7 @@ from syndicator import admin
 from syndicator.models import ChannelAccount, Notification, PublicationState, Unit, utcnow
 from syndicator.pipeline import jobs
 from syndicator.pipeline.reconciler import requeue_stuck
-from syndicator.publications import list_publications, retry_publication
+from syndicator.publications import list_publications, retry_failed_of_account, retry_publication
 from syndicator.queue import connect, enqueue_publish
 from tests.conftest import APP_SECRET
 from tests.support import corpus_articles, emulator_state, post_signed, publications, run_worker
@@ -83,7 +83,12 @@ async def test_a_missing_secret_variable_fails_typed_tells_the_chat_once_and_ret
     assert "配置有误" in message.text and UNSET in message.text
 
     monkeypatch.setenv(UNSET, APP_SECRET)
-    await retry_all(db, chat_settings)
+    async with db.transaction() as session:  # what `publications retry --account app` does
+        retried = await retry_failed_of_account(session, failed[0].account_id, actor="test")
+    redis = await connect(chat_settings.redis_url, chat_settings.queue_name)
+    for publication in retried:
+        await enqueue_publish(redis, publication.id, publication.generation)
+    await redis.aclose()
     await run_worker(chat_settings)
     assert [p.state for p in await publications(db)] == [PublicationState.PUBLISHED] * 2
 
