@@ -161,6 +161,16 @@ class PermanentError(ChannelError):
     """The platform refused for good (bad content, no permission). Retrying will not help."""
 
 
+class AccountMisconfiguredError(PermanentError):
+    """The account lacks a setting (or its secret variable is unset): an operator must fix it first."""
+
+    def __init__(self, message: str, *, platform: str | None = None) -> None:
+        super().__init__(message, code=ACCOUNT_MISCONFIGURED, platform=platform)
+
+
+ACCOUNT_MISCONFIGURED = "account_misconfigured"
+
+
 class ProgressLog(Protocol):
     """Durable notes an adapter keeps about a publish it has not finished, keyed by the idempotency
     key (e.g. a WeChat draft's media_id before `freepublish/submit`). The pipeline keeps them in the
@@ -201,5 +211,9 @@ class ChannelAdapter(Protocol):
     ) -> None: ...
 
     async def refresh_auth(self) -> None: ...
+
+    async def verify(self) -> None:
+        """The platform's cheapest authenticated call: returns when the credentials work."""
+        ...
 
     async def aclose(self) -> None: ...

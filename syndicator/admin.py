@@ -8,8 +8,28 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import Platform
 from syndicator import audit
-from syndicator.models import AccountStatus, ApiToken, ChannelAccount, Role, Unit, UnitLevel, User, utcnow
+from syndicator.accounts import setting_problems
+from syndicator.models import (
+    LIVE_ACCOUNT_STATUSES,
+    AccountStatus,
+    ApiToken,
+    ChannelAccount,
+    Role,
+    Unit,
+    UnitLevel,
+    User,
+    utcnow,
+)
 from syndicator.security import hash_token, new_token
+
+# Settings `accounts update` may change; platform and unit are fixed (archive and add instead).
+ACCOUNT_SETTINGS = ("name", "api_base_url", "app_id", "secret_env", "safe_domain", "default_cover")
+# status -> the statuses `accounts disable|enable|archive` may move it to.
+ACCOUNT_TRANSITIONS = {
+    AccountStatus.ACTIVE: {AccountStatus.DISABLED, AccountStatus.ARCHIVED},
+    AccountStatus.DISABLED: {AccountStatus.ACTIVE, AccountStatus.ARCHIVED},
+    AccountStatus.ARCHIVED: set(),
+}
 
 
 class AdminError(Exception):
@@ -57,14 +77,14 @@ async def add_account(
             select(ChannelAccount).where(
                 ChannelAccount.unit_id == owner.id,
                 ChannelAccount.platform == platform,
-                ChannelAccount.status == AccountStatus.ACTIVE,
+                col(ChannelAccount.status).in_(LIVE_ACCOUNT_STATUSES),
             )
         )
     ).first()
     if existing is not None:
         raise AdminError(
-            f"unit {unit!r} already has an active {platform} account ({existing.name!r}): "
-            "one account per platform per unit"
+            f"unit {unit!r} already has a {existing.status} {platform} account ({existing.name!r}): "
+            f"one account per platform per unit; `syndicator accounts archive {existing.id}` retires it"
         )
     assert owner.id is not None
     account = ChannelAccount(
@@ -77,6 +97,7 @@ async def add_account(
         safe_domain=safe_domain,
         default_cover=default_cover,
     )
+    _check_settings(account)
     session.add(account)
     try:
         await session.flush()
@@ -92,6 +113,76 @@ async def add_account(
         object_id=account.id,
         unit=unit,
         platform=platform,
+    )
+    return account
+
+
+def _check_settings(account: ChannelAccount) -> None:
+    if problems := setting_problems(account):
+        raise AdminError("; ".join(problems))
+
+
+async def account_by_ref(session: AsyncSession, ref: str) -> ChannelAccount:
+    """An account by id or by name."""
+    query = select(ChannelAccount).where(
+        ChannelAccount.id == int(ref) if ref.isdigit() else ChannelAccount.name == ref
+    )
+    account = (await session.exec(query)).first()
+    if account is None:
+        raise AdminError(f"unknown account {ref!r}; see `syndicator accounts list`")
+    return account
+
+
+async def update_account(
+    session: AsyncSession, ref: str, changes: dict[str, str | None], *, actor: str
+) -> ChannelAccount:
+    """Change settings (None leaves one as it is, "" clears it); the result must still be valid."""
+    account = await account_by_ref(session, ref)
+    if account.status == AccountStatus.ARCHIVED:
+        raise AdminError(f"account {account.name!r} is archived; add a new one instead")
+    changed = {}
+    for field, value in changes.items():
+        if field not in ACCOUNT_SETTINGS:
+            raise AdminError(f"unknown account setting {field!r}")
+        if value is not None and (value or None) != getattr(account, field):
+            setattr(account, field, value or None)
+            changed[field] = value or None
+    if not changed:
+        raise AdminError("nothing to change: give at least one setting, e.g. --default-cover FILE")
+    _check_settings(account)
+    session.add(account)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise AdminError(f"account name {account.name!r} is taken") from exc
+    audit.record(
+        session,
+        actor=actor,
+        action="account.updated",
+        object_type="channel_account",
+        object_id=account.id,
+        changed=changed,
+    )
+    return account
+
+
+async def set_account_status(session: AsyncSession, ref: str, status: str, *, actor: str) -> ChannelAccount:
+    """disable / enable / archive. Archived accounts stay in the database with their history."""
+    account = await account_by_ref(session, ref)
+    if status not in ACCOUNT_TRANSITIONS[AccountStatus(account.status)]:
+        raise AdminError(f"account {account.name!r} is {account.status}; it cannot become {status}")
+    if status == AccountStatus.ACTIVE:
+        _check_settings(account)  # an account fixed while disabled is re-checked before it sends again
+    previous, account.status = account.status, status
+    session.add(account)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=f"account.{status}",
+        object_type="channel_account",
+        object_id=account.id,
+        previous=previous,
     )
     return account
 

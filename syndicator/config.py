@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The arq queue; the demo uses its own so it never mixes with a running installation.
     queue_name: str = "syndicator:queue"
+    # The demo's Redis (default: database 8 of the server in redis_url); cleaned before and after.
+    demo_redis_url: str | None = None
     ingest_secret: SecretStr = SecretStr("")
     ingest_max_body_bytes: int = 2 * 1024 * 1024
     signature_tolerance_seconds: int = 300
@@ -83,9 +85,16 @@ class Settings(BaseSettings):
     worker_poll_delay_seconds: float = 0.01
     # A publication untouched this long in pending/sending is re-enqueued by the reconciler.
     stuck_after_seconds: int = 60
+    # Reconciler passes that re-enqueue a publication with no state change before it is failed (`stalled`).
+    stalled_passes_limit: int = 5
     async_publish_poll_seconds: float = 5.0
     # The consistency audit reads every live post back this often (hours of the day, Asia/Shanghai).
     consistency_audit_hours: set[int] = Field(default_factory=lambda: {2, 14})
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        return async_database_url(url)
 
     @property
     def officer_chat_id_or_moderation(self) -> int | None:
@@ -95,6 +104,39 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+# Plain URLs as operators and other tools write them -> the async drivers this service uses.
+_ASYNC_SCHEMES = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def async_database_url(url: str) -> str:
+    """`postgres://`, `postgresql://` and `sqlite://` get their async driver; libpq's multi-host form
+    `postgresql://u@h1:5432,h2:5432/db?target_session_attrs=read-write` becomes SQLAlchemy's
+    `postgresql+asyncpg://u@/db?host=h1:5432&host=h2:5432&target_session_attrs=read-write`."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    scheme = _ASYNC_SCHEMES.get(scheme, scheme)
+    if scheme.startswith("postgresql"):
+        rest = _hosts_as_query(rest)
+    return f"{scheme}://{rest}"
+
+
+def _hosts_as_query(rest: str) -> str:
+    authority, slash, tail = rest.partition("/")
+    userinfo, at, hosts = authority.rpartition("@")
+    if "," not in hosts:
+        return rest
+    path, question, query = tail.partition("?")
+    host_params = "&".join(f"host={host}" for host in hosts.split(",") if host)
+    joined = "&".join(filter(None, [host_params, query]))
+    return f"{userinfo}{at}/{path}?{joined}"
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
-from syndicator.models import Publication, PublicationState, utcnow
+from syndicator.models import Article, ChannelAccount, Publication, PublicationState, utcnow
+from syndicator.pipeline.policy import INTERNAL_ERROR
 
 
 class PublicationError(Exception):
@@ -24,6 +25,22 @@ async def list_publications(
     return list((await session.exec(query)).all())
 
 
+async def list_with_names(
+    session: AsyncSession, *, state: str | None = None, limit: int = 100
+) -> list[tuple[Publication, str, str, str]]:
+    """(publication, article title, account name, platform), for people rather than scripts."""
+    query = (
+        select(Publication, Article.title, ChannelAccount.name, ChannelAccount.platform)
+        .join(Article, col(Article.id) == col(Publication.article_id))
+        .join(ChannelAccount, col(ChannelAccount.id) == col(Publication.account_id))
+        .order_by(col(Publication.id))
+        .limit(limit)
+    )
+    if state:
+        query = query.where(Publication.state == state)
+    return [tuple(row) for row in (await session.exec(query)).all()]  # type: ignore[misc]
+
+
 async def retry_publication(session: AsyncSession, publication_id: int, *, actor: str) -> Publication:
     """Put a failed publication back to pending with fresh attempts; the caller enqueues it."""
     publication = await session.get(Publication, publication_id, with_for_update=True)
@@ -33,7 +50,10 @@ async def retry_publication(session: AsyncSession, publication_id: int, *, actor
         raise PublicationError(
             f"publication {publication_id} is {publication.state}; only failed ones can be retried"
         )
-    publication.state = PublicationState.PENDING
+    # After an unexpected exception the platform may have taken the post: read back before sending.
+    outcome_unknown = publication.error_code == INTERNAL_ERROR and publication.sent_at is not None
+    publication.state = PublicationState.SENDING if outcome_unknown else PublicationState.PENDING
+    publication.stalled_passes = 0
     publication.attempts = 0
     publication.generation += 1  # a fresh arq job id
     publication.next_attempt_at = None
@@ -47,3 +67,17 @@ async def retry_publication(session: AsyncSession, publication_id: int, *, actor
         previous_error=publication.error_message,
     )
     return publication
+
+
+async def retry_failed_of_account(
+    session: AsyncSession, account_id: int | None, *, actor: str
+) -> list[Publication]:
+    """Every failed publication of one account back to pending (after its settings were fixed)."""
+    failed = (
+        await session.exec(
+            select(Publication.id).where(
+                Publication.account_id == account_id, Publication.state == PublicationState.FAILED
+            )
+        )
+    ).all()
+    return [await retry_publication(session, publication_id, actor=actor) for publication_id in failed]

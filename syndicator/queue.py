@@ -8,6 +8,8 @@ from datetime import datetime
 import structlog
 from arq import ArqRedis
 from arq.connections import RedisSettings, create_pool
+from redis.asyncio import Redis
+from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import RedisError
 
 log = structlog.get_logger(__name__)
@@ -20,8 +22,49 @@ WITHDRAW_JOB = "withdraw_publication"
 JOB_EXPIRES_SECONDS = 7 * 24 * 3600
 
 
+SENTINEL_SCHEME = "redis+sentinel://"
+
+
+def redis_settings(redis_url: str) -> RedisSettings:
+    """arq's RedisSettings from SYNDICATOR_REDIS_URL: `redis://…`, `rediss://…`, or Sentinel as
+    `redis+sentinel://[:PASSWORD@]HOST:26379,HOST2:26379/MASTER_NAME[/DB]` (arq's sentinel mode)."""
+    if not redis_url.startswith(SENTINEL_SCHEME):
+        return RedisSettings.from_dsn(redis_url)
+    sentinels, master, database, password = parse_sentinel_url(redis_url)
+    return RedisSettings(
+        host=sentinels, sentinel=True, sentinel_master=master, database=database, password=password
+    )
+
+
+def parse_sentinel_url(redis_url: str) -> tuple[list[tuple[str, int]], str, int, str | None]:
+    """(sentinel addresses, master name, database, password) of a redis+sentinel:// URL."""
+    rest = redis_url[len(SENTINEL_SCHEME) :]
+    authority, _, path = rest.partition("/")
+    credentials, _, hosts = authority.rpartition("@")
+    password = credentials.partition(":")[2] or None if credentials else None
+    sentinels = []
+    for host in filter(None, hosts.split(",")):
+        name, _, port = host.rpartition(":") if ":" in host else (host, "", "26379")
+        sentinels.append((name, int(port)))
+    master, _, database = path.partition("/")
+    if not sentinels or not master:
+        raise ValueError(
+            "SYNDICATOR_REDIS_URL: a Sentinel URL is redis+sentinel://HOST:26379,HOST2:26379/MASTER_NAME/DB"
+        )
+    return sentinels, master, int(database or 0), password
+
+
+def redis_client(redis_url: str) -> Redis:
+    """A plain redis-py client for the same URL (the bot's FSM storage, the demo's clean-up)."""
+    if not redis_url.startswith(SENTINEL_SCHEME):
+        return Redis.from_url(redis_url)
+    sentinels, master, database, password = parse_sentinel_url(redis_url)
+    sentinel = Sentinel(sentinels, password=password, sentinel_kwargs={"password": password})
+    return sentinel.master_for(master, db=database, password=password)
+
+
 async def connect(redis_url: str, queue_name: str) -> ArqRedis:
-    settings = RedisSettings.from_dsn(redis_url)
+    settings = redis_settings(redis_url)
     settings.conn_retries = 1  # fail fast: callers say Redis is down and how to start it
     return await create_pool(settings, default_queue_name=queue_name)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from arq import cron, func
-from arq.connections import RedisSettings
 
 from channels.http import make_http_client
 from syndicator.config import Settings, get_settings
@@ -17,6 +16,7 @@ from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import poll_publication, publish_publication
 from syndicator.pipeline.reconciler import reconcile_stuck
 from syndicator.pipeline.withdrawal import withdraw_publication
+from syndicator.queue import redis_settings
 
 # Attempts are counted in the database (quota waits must not use them up), so arq's own
 # try limit only guards against a runaway job.
@@ -64,7 +64,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,
-        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "redis_settings": redis_settings(settings.redis_url),
         "queue_name": settings.queue_name,
         "ctx": {"settings": settings},
         "max_jobs": settings.worker_max_jobs,

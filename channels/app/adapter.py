@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from channels.app.render import render_article
 from channels.base import (
     AccountConfig,
+    AccountMisconfiguredError,
     ArticleContent,
     Capabilities,
     ChannelError,
@@ -54,6 +55,11 @@ class AppAdapter:
         redis: Redis | None = None,
         progress: ProgressLog | None = None,  # not needed: the idempotency key is the whole record
     ) -> None:
+        if not account.secret:
+            raise AccountMisconfiguredError(
+                f"app account {account.name!r} has no signing secret (the variable named by --secret-env)",
+                platform=PLATFORM,
+            )
         self.account = account
         self.http = http
 
@@ -108,6 +114,10 @@ class AppAdapter:
 
     async def refresh_auth(self) -> None:
         """The app channel signs every request with a static secret: there is nothing to refresh."""
+
+    async def verify(self) -> None:
+        """A signed read of the account: the backend answers 401 when the secret is wrong."""
+        await self._call("GET", "/v1/account")
 
     async def aclose(self) -> None:
         """The HTTP client is shared and owned by the worker."""

@@ -101,6 +101,12 @@ def create_app(secret: str = "app-secret", *, tolerance_seconds: int = 300) -> F
         _live(state, article_id)["status"] = "deleted"
         return {"id": article_id, "status": "deleted"}
 
+    @app.get("/v1/account")
+    async def account(request: Request) -> dict[str, Any]:
+        """The signed read `accounts verify` makes: 401 when the caller's secret is wrong."""
+        await signed_body(request)
+        return {"ok": True, "articles": len(state.articles)}
+
     @app.get("/v1/articles/{article_id}")
     async def get_article(article_id: str) -> dict[str, Any]:
         if article_id not in state.articles:

@@ -27,6 +27,7 @@ from redis.asyncio import Redis
 
 from channels.base import (
     AccountConfig,
+    AccountMisconfiguredError,
     ArticleContent,
     Capabilities,
     CommentAction,
@@ -103,7 +104,10 @@ class WeChatAdapter:
         # believe a submitted draft was never made, and publish it twice.
         self._progress = progress
         if not account.app_id or not account.secret:
-            raise PermanentError(f"WeChat account {account.name!r} lacks app id / secret", platform=PLATFORM)
+            raise AccountMisconfiguredError(
+                f"WeChat account {account.name!r} lacks its app id (--app-id) or secret (--secret-env)",
+                platform=PLATFORM,
+            )
         base_url = account.api_base_url or DEFAULT_BASE_URL
         self._account = account
         self._app_id = account.app_id
@@ -238,6 +242,10 @@ class WeChatAdapter:
     async def refresh_auth(self) -> None:
         await self._tokens.force_refresh()
 
+    async def verify(self) -> None:
+        """stable_token in normal mode: proves the app id and secret without invalidating any token."""
+        await self._tokens.check()
+
     async def aclose(self) -> None:
         """The HTTP client and Redis belong to the worker, which closes them."""
 
@@ -266,8 +274,8 @@ class WeChatAdapter:
     async def _cover(self, post: RenderedPost, key: str, memo: dict[str, str]) -> str:
         source = post.images[0] if post.images else self._account.default_cover
         if not source:
-            reason = "WeChat needs a cover image: the article has none and the account no default_cover"
-            raise PermanentError(reason, code="no_cover", platform=PLATFORM)
+            reason = "WeChat needs a cover image: the article has none and the account no --default-cover"
+            raise AccountMisconfiguredError(reason, platform=PLATFORM)
         field = f"thumb:{source}"
         if field not in memo:
             media = await self._load(source)
@@ -292,7 +300,8 @@ class WeChatAdapter:
             try:
                 data = Path(source).read_bytes()
             except OSError as exc:
-                raise PermanentError(f"cover image {source!r} unreadable: {exc}", platform=PLATFORM) from exc
+                reason = f"cover image {source!r} (--default-cover) unreadable: {exc}"
+                raise AccountMisconfiguredError(reason, platform=PLATFORM) from exc
             return Path(source).name, data, mimetypes.guess_type(source)[0] or "image/jpeg"
         try:
             response = await self._http.get(source)

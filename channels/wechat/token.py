@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import structlog
 from redis.asyncio import Redis
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
 from wechatpy.constants import WeChatErrorCode
 
 from channels.base import (
@@ -62,12 +62,17 @@ _PERMANENT_MEANINGS = {
 }
 
 
+# syndicator.metrics.EVENTS_KEY (channels/ does not import syndicator/): token fetches are counted there.
+METRICS_KEY = "syn:metrics"
+
+
 class Cache(Protocol):
     async def get(self, key: str) -> str | None: ...
     async def set(self, key: str, value: str, ttl: float) -> None: ...
     async def hgetall(self, key: str) -> dict[str, str]: ...
     async def hset(self, key: str, field: str, value: str, ttl: float | None = None) -> None: ...
     async def hdel(self, key: str, field: str) -> None: ...
+    async def count(self, key: str, field: str) -> None: ...
     def lock(self, key: str) -> AbstractAsyncContextManager[object]: ...
 
 
@@ -94,6 +99,9 @@ class RedisCache:
 
     async def hdel(self, key: str, field: str) -> None:
         await self._redis.hdel(key, field)  # type: ignore[misc]
+
+    async def count(self, key: str, field: str) -> None:
+        await self._redis.hincrby(key, field, 1)  # type: ignore[misc]
 
     def lock(self, key: str) -> AbstractAsyncContextManager[object]:
         return self._redis.lock(key, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)
@@ -124,6 +132,10 @@ class MemoryCache:
     async def hdel(self, key: str, field: str) -> None:
         self._hashes.get(key, {}).pop(field, None)
 
+    async def count(self, key: str, field: str) -> None:
+        hashed = self._hashes.setdefault(key, {})
+        hashed[field] = str(int(hashed.get(field, "0")) + 1)
+
     def lock(self, key: str) -> AbstractAsyncContextManager[object]:
         return self._locks.setdefault(key, asyncio.Lock())
 
@@ -147,6 +159,10 @@ class TokenManager:
     async def replace(self, rejected: str) -> str:
         """WeChat refused `rejected`: fetch a newer token unless a concurrent caller already did."""
         return await self._refresh(rejected=rejected, force=False)
+
+    async def check(self) -> None:
+        """Ask WeChat for a token (normal mode: the current one stays valid); raises when refused."""
+        await self._fetch(force=False)
 
     async def force_refresh(self) -> str:
         """Invalidate the current token (stable_token force mode: at most 20 a day, 30 s apart)."""
@@ -181,6 +197,10 @@ class TokenManager:
         if errcode:
             raise classify_errcode("stable_token", errcode, str(answer.get("errmsg", "")))
         log.info("wechat_token_fetched", app_id=self._app_id, forced=force)
+        try:
+            await self._cache.count(METRICS_KEY, "token|wechat")
+        except (RedisError, OSError):  # a metric never fails a token fetch
+            pass
         return str(answer["access_token"]), int(answer.get("expires_in", 7200))
 
 

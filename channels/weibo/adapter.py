@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 
 from channels.base import (
     AccountConfig,
+    AccountMisconfiguredError,
     ArticleContent,
     AuthExpiredError,
     Capabilities,
@@ -81,6 +82,11 @@ class WeiboAdapter:
         rip: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
+        if not account.secret:
+            raise AccountMisconfiguredError(
+                f"Weibo account {account.name!r} has no access token (the variable named by --secret-env)",
+                platform=PLATFORM,
+            )
         self._account = account
         self._http = http
         self._base = (account.api_base_url or "https://api.weibo.com").rstrip("/")
@@ -187,6 +193,11 @@ class WeiboAdapter:
         params = {"cid": comment.remote_id, "id": comment.remote_article_id, "comment": text}
         await self._call("POST", "comments/reply.json", params | {"rip": self._rip}, idempotent=False)
         self._log.info("weibo_comment_replied", comment_id=comment.remote_id)
+
+    async def verify(self) -> None:
+        """account/rate_limit_status: authenticated and uses no posting quota
+        (open.weibo.com/wiki/2/account/rate_limit_status/en)."""
+        await self._call("GET", "account/rate_limit_status.json", {})
 
     async def refresh_auth(self) -> None:
         # Only apps built on Weibo's official mobile SDK get a refresh token (授权机制说明, copy at

@@ -10,9 +10,11 @@ import asyncio
 
 import structlog
 from aiogram import Bot, Dispatcher, Router
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.types import ErrorEvent
+from aiogram.utils.backoff import BackoffConfig
 from arq import ArqRedis
 from redis.exceptions import RedisError
 
@@ -22,12 +24,15 @@ from syndicator.bot.middlewares import DbSessionMiddleware, RoleMiddleware
 from syndicator.bot.routers import commands, compliance, moderation
 from syndicator.config import Settings
 from syndicator.db import Database, open_database
-from syndicator.queue import connect
+from syndicator.queue import connect, redis_client
+from syndicator.resilience import Outage, wait_until_available
 from syndicator.workdays import WorkCalendar
 
 __all__ = ["TelegramNotConfiguredError", "build_bot", "build_dispatcher", "run_bot"]
 
 log = structlog.get_logger(__name__)
+POLLING_BACKOFF = BackoffConfig(min_delay=1.0, max_delay=60.0, factor=2.0, jitter=0.1)
+TELEGRAM_OUTAGES = (TelegramNetworkError, TelegramServerError, TelegramRetryAfter)
 FSM_KEY_PREFIX = "syn:fsm"
 FSM_TTL_SECONDS = 24 * 3600  # a reply left half-typed is forgotten after a day
 
@@ -64,8 +69,8 @@ def guarded(router: Router, *roles: str) -> Router:
 def fsm_storage(settings: Settings) -> RedisStorage:
     from aiogram.fsm.storage.base import DefaultKeyBuilder
 
-    return RedisStorage.from_url(
-        settings.redis_url,
+    return RedisStorage(
+        redis_client(settings.redis_url),
         key_builder=DefaultKeyBuilder(prefix=FSM_KEY_PREFIX),
         state_ttl=FSM_TTL_SECONDS,
         data_ttl=FSM_TTL_SECONDS,
@@ -89,8 +94,14 @@ async def run_bot(settings: Settings, *, polling_timeout: int = 30) -> None:
     log.info("bot_starting", api=settings.telegram_api_url, moderation_chat_id=settings.moderation_chat_id)
     delivery = asyncio.create_task(deliver_forever(db, settings))
     try:
+        # Telegram unreachable at start is an outage to wait out, not a crash (polling backs off later).
+        await wait_until_available(bot.get_me, Outage("telegram"), errors=TELEGRAM_OUTAGES)
         await dp.start_polling(
-            bot, polling_timeout=polling_timeout, allowed_updates=dp.resolve_used_update_types()
+            bot,
+            polling_timeout=polling_timeout,
+            allowed_updates=dp.resolve_used_update_types(),
+            # aiogram logs each failed getUpdates: back off to a minute, so a long outage is a line a minute.
+            backoff_config=POLLING_BACKOFF,
         )
     finally:
         delivery.cancel()

@@ -9,8 +9,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import admin
-from syndicator.cli.support import CLI_ACTOR, in_transaction, print_rows
-from syndicator.models import ChannelAccount, Unit, User
+from syndicator.accounts import runtime_problems, secret_problem
+from syndicator.cli.support import CLI_ACTOR, in_transaction, print_rows, with_database
+from syndicator.models import AccountStatus, ChannelAccount, Unit, User
 
 units_app = typer.Typer(help="Government units.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Channel accounts of units.", no_args_is_help=True)
@@ -33,17 +34,29 @@ def units_list() -> None:
     print_rows([{"id": u.id, "name": u.name, "level": u.level, "parent": u.parent_id or ""} for u in units])
 
 
+ApiBaseUrl = Annotated[
+    str | None, typer.Option(help="app: the backend's API root (required); others: an emulator")
+]
+AppId = Annotated[str | None, typer.Option(help="wechat (required): the AppID")]
+SecretEnv = Annotated[
+    str | None, typer.Option(help="required: NAME of the env var holding the secret / access token")
+]
+SafeDomain = Annotated[str | None, typer.Option(help="weibo (required): the app's registered 安全域名")]
+DefaultCover = Annotated[str | None, typer.Option(help="wechat (required): JPEG/PNG file, at most 64 KB")]
+
+
 @accounts_app.command("add")
 def accounts_add(
     unit: Annotated[str, typer.Option()],
     platform: Annotated[str, typer.Option(help="app|wechat|weibo")],
     name: Annotated[str | None, typer.Option()] = None,
-    api_base_url: Annotated[str | None, typer.Option(help="point the account at an emulator")] = None,
-    app_id: Annotated[str | None, typer.Option()] = None,
-    secret_env: Annotated[str | None, typer.Option(help="env var holding the secret")] = None,
-    safe_domain: Annotated[str | None, typer.Option()] = None,
-    default_cover: Annotated[str | None, typer.Option()] = None,
+    api_base_url: ApiBaseUrl = None,
+    app_id: AppId = None,
+    secret_env: SecretEnv = None,
+    safe_domain: SafeDomain = None,
+    default_cover: DefaultCover = None,
 ) -> None:
+    """Open a unit's account on a platform; the platform's required settings are checked."""
     account = in_transaction(
         lambda s: admin.add_account(
             s,
@@ -59,6 +72,88 @@ def accounts_add(
         )
     )
     typer.echo(f"account {account.id} {account.name} ({account.platform}) added")
+    _warn_secret(account)
+
+
+def _warn_secret(account: ChannelAccount) -> None:
+    if problem := secret_problem(account):
+        typer.secho(f"warning: {problem} here; the worker needs it", err=True, fg=typer.colors.YELLOW)
+
+
+@accounts_app.command("show")
+def accounts_show(account: Annotated[str, typer.Argument(help="id or name")]) -> None:
+    """Every setting of one account, its status and what is wrong with it."""
+    found = in_transaction(lambda s: admin.account_by_ref(s, account))
+    for field in ("id", "name", "platform", "unit_id", "status", "needs_reauth", *admin.ACCOUNT_SETTINGS[1:]):
+        typer.echo(f"{field:14} {getattr(found, field) if getattr(found, field) is not None else ''}")
+    problems = runtime_problems(found)
+    typer.echo(f"{'problems':14} {'; '.join(problems) if problems else 'none'}")
+
+
+@accounts_app.command("update")
+def accounts_update(
+    account: Annotated[str, typer.Argument(help="id or name")],
+    name: Annotated[str | None, typer.Option()] = None,
+    api_base_url: ApiBaseUrl = None,
+    app_id: AppId = None,
+    secret_env: SecretEnv = None,
+    safe_domain: SafeDomain = None,
+    default_cover: DefaultCover = None,
+) -> None:
+    """Change settings (an empty value clears one); the result is checked like `add`."""
+    changes = {
+        "name": name,
+        "api_base_url": api_base_url,
+        "app_id": app_id,
+        "secret_env": secret_env,
+        "safe_domain": safe_domain,
+        "default_cover": default_cover,
+    }
+    updated = in_transaction(lambda s: admin.update_account(s, account, changes, actor=CLI_ACTOR))
+    typer.echo(f"account {updated.id} {updated.name} updated")
+    _warn_secret(updated)
+
+
+def _status_command(status: AccountStatus, doc: str) -> None:
+    def command(account: Annotated[str, typer.Argument(help="id or name")]) -> None:
+        changed = in_transaction(lambda s: admin.set_account_status(s, account, status, actor=CLI_ACTOR))
+        typer.echo(f"account {changed.id} {changed.name} is {changed.status}")
+
+    command.__doc__ = doc
+    accounts_app.command(_STATUS_VERBS[status])(command)
+
+
+_STATUS_VERBS = {
+    AccountStatus.DISABLED: "disable",
+    AccountStatus.ACTIVE: "enable",
+    AccountStatus.ARCHIVED: "archive",
+}
+_status_command(
+    AccountStatus.DISABLED, "Stop sending to and polling an account (it stays the unit's account)."
+)
+_status_command(AccountStatus.ACTIVE, "Resume a disabled account (its settings are checked first).")
+_status_command(
+    AccountStatus.ARCHIVED, "Retire an account for good; its history stays and the unit may open a new one."
+)
+
+
+@accounts_app.command("verify")
+def accounts_verify(
+    account: Annotated[str | None, typer.Argument(help="id or name; default: every account")] = None,
+    unit: Annotated[str | None, typer.Option(help="only this unit's accounts")] = None,
+) -> None:
+    """Make each account's cheapest authenticated call; exit 1 unless every one answers OK."""
+    from syndicator.verification import verify_accounts
+
+    verdicts = with_database(lambda db: verify_accounts(db, unit=unit, ref=account))
+    print_rows(
+        [
+            {"id": v.account_id, "account": v.account, "platform": v.platform, "status": v.status,
+             "result": v.detail}
+            for v in verdicts
+        ]
+    )  # fmt: skip
+    raise typer.Exit(0 if verdicts and all(v.ok for v in verdicts) else 1)
 
 
 @accounts_app.command("list")
@@ -71,7 +166,7 @@ def accounts_list() -> None:
                 "name": a.name,
                 "unit": a.unit_id,
                 "platform": a.platform,
-                "status": a.status,
+                "status": a.status + (" (needs reauth)" if a.needs_reauth else ""),
                 "api_base_url": a.api_base_url or "(platform)",
             }
             for a in accounts

@@ -12,15 +12,18 @@ from pydantic import ValidationError
 from redis.exceptions import RedisError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from syndicator.admin import account_by_ref
 from syndicator.articles import ArticleIn, ingest_article
 from syndicator.cli.admin import accounts_app, units_app, users_app
 from syndicator.cli.review import check, review_app
+from syndicator.cli.startup import checked_settings, start_process, warn_unusable_accounts
 from syndicator.cli.support import CLI_ACTOR, fail, in_transaction, on_queue, print_rows, redis_down_message
 from syndicator.config import get_settings
 from syndicator.log import configure_logging
+from syndicator.models import PublicationState
 from syndicator.obligations.cli import compliance_app
 from syndicator.pipeline.withdrawal import request_withdrawal
-from syndicator.publications import list_publications, retry_publication
+from syndicator.publications import list_with_names, retry_failed_of_account, retry_publication
 from syndicator.queue import WITHDRAW_JOB, enqueue_publish, enqueue_publish_all
 from syndicator.review import (
     review_policy,
@@ -54,11 +57,42 @@ def _every_command() -> None:
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply all database migrations."""
-    from syndicator.migrate import upgrade
+    """Apply all database migrations, and say which."""
+    from syndicator.migrate import revisions_between, upgrade
+    from syndicator.preflight import describe_database_error
 
-    upgrade(get_settings().database_url)
-    typer.echo("database is at the latest schema")
+    settings = checked_settings()
+    before = asyncio.run(_revisions(settings.database_url))
+    try:
+        upgrade(settings.database_url)
+    except Exception as exc:  # the driver's error, as one line naming the setting
+        raise fail(describe_database_error(exc, settings.database_url)) from None
+    after = asyncio.run(_revisions(settings.database_url))
+    applied = revisions_between(before, after)
+    for line in applied:
+        typer.echo(f"applied {line}")
+    note = "" if applied else "; nothing to apply"
+    typer.echo(f"database is at the latest schema ({', '.join(sorted(after))}){note}")
+
+
+async def _revisions(url: str) -> set[str]:
+    from syndicator.preflight import (
+        StartupError,
+        describe_database_error,
+        open_checked_database,
+        schema_revisions,
+    )
+
+    try:
+        db = open_checked_database(url)
+    except StartupError as exc:
+        raise fail(str(exc)) from None
+    try:
+        return await schema_revisions(db)
+    except Exception as exc:
+        raise fail(describe_database_error(exc, url)) from None
+    finally:
+        await db.dispose()
 
 
 @app.command()
@@ -68,50 +102,62 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     from syndicator.ingest.app import create_app
 
-    configure_logging()
-    uvicorn.run(create_app(get_settings()), host=host, port=port)
+    settings = start_process("serve")
+    uvicorn.run(create_app(settings), host=host, port=port)
 
 
 @app.command()
 def worker() -> None:
-    """Run a fan-out worker (arq) with the reconciler cron."""
+    """Run a fan-out worker (arq) with the reconciler cron; it rides out Redis outages."""
     from arq import Worker
 
+    from syndicator.resilience import run_worker_forever
     from syndicator.worker import worker_settings
 
-    configure_logging()
-    settings = get_settings()
-    try:
-        Worker(**worker_settings(settings)).run()
-    except (RedisError, OSError) as exc:
-        raise fail(f"{redis_down_message(settings)} ({exc})") from None
+    settings = start_process("worker")
+    asyncio.run(warn_unusable_accounts(settings))
+
+    def make_worker() -> Worker:
+        options = worker_settings(settings)
+        options["redis_settings"].conn_retries = 0  # run_worker_forever backs off and logs once a minute
+        return Worker(**options)
+
+    asyncio.run(run_worker_forever(make_worker))
 
 
 @app.command()
 def bot() -> None:
-    """Run the moderator bot (Telegram long polling)."""
+    """Run the moderator bot (Telegram long polling); it waits out Telegram and Redis outages."""
+    from aiogram.exceptions import TelegramUnauthorizedError
+
     from syndicator.bot.app import TelegramNotConfiguredError, run_bot
 
-    configure_logging()
+    settings = start_process("bot")
     try:
-        asyncio.run(run_bot(get_settings()))
+        asyncio.run(run_bot(settings))
     except TelegramNotConfiguredError as exc:
         raise fail(str(exc)) from None
+    except TelegramUnauthorizedError:
+        raise fail(
+            "Telegram refused SYNDICATOR_TELEGRAM_TOKEN (Unauthorized): use the bot's token from @BotFather"
+        ) from None
     except KeyboardInterrupt:
         pass
 
 
 @app.command()
 def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)]) -> None:
-    """Ingest article JSON files as the portal webhook would, and queue their fan-out."""
-    for path in files:
-        try:
-            payload = ArticleIn.model_validate_json(path.read_bytes())
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise fail(
-                f"{path}: field {'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}"
-            ) from None
+    """Ingest article JSON files as the portal webhook would, and queue their fan-out.
+
+    Every file is checked first; if any is invalid, each problem is reported and nothing is ingested."""
+    checked = [(path, *_read_article(path)) for path in files]
+    problems = [(path, problem) for path, _, problem in checked if problem]
+    if problems:
+        for path, problem in problems:
+            typer.secho(f"error: {path}: {problem}", err=True, fg=typer.colors.RED)
+        raise fail(f"{len(problems)} of {len(files)} file(s) invalid; nothing was ingested")
+    for path, payload, _ in checked:
+        assert payload is not None
 
         async def work(session: AsyncSession, payload: ArticleIn = payload, path: Path = path) -> Any:
             return await ingest_article(
@@ -126,9 +172,26 @@ def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=Fal
         )
 
 
+def _read_article(path: Path) -> tuple[ArticleIn | None, str | None]:
+    """The article in `path`, or what is wrong with it (JSON errors with line and column)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text (byte {exc.start})"
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+    try:
+        return ArticleIn.model_validate(data), None
+    except ValidationError as exc:
+        fields = [
+            f"field {'.'.join(map(str, e['loc'])) or '(the document)'}: {e['msg']}" for e in exc.errors()
+        ]
+        return None, "; ".join(fields)
+
+
 @publications_app.command("list")
 def publications_list(
-    state: Annotated[str | None, typer.Option(help="e.g. failed")] = None,
+    state: Annotated[PublicationState | None, typer.Option(help="failed is the dead-letter view")] = None,
     limit: int = 100,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -136,23 +199,56 @@ def publications_list(
         {
             "id": p.id,
             "article": p.article_id,
-            "account": p.account_id,
+            "title": title if as_json else _cut(title, 24),
+            "account": account,
+            "platform": platform,
             "state": p.state,
             "attempts": p.attempts,
             "remote_id": p.remote_id or "",
+            "code": p.error_code or "",
             "error": (p.error_message or "")[:80],
         }
-        for p in in_transaction(lambda s: list_publications(s, state=state, limit=limit))
+        for p, title, account, platform in in_transaction(
+            lambda s: list_with_names(s, state=state, limit=limit)
+        )
     ]
     typer.echo(json.dumps(rows, ensure_ascii=False, indent=2)) if as_json else print_rows(rows)
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 @publications_app.command("retry")
-def publications_retry(publication_id: int) -> None:
-    """Send a failed (dead-lettered) publication again."""
-    publication = in_transaction(lambda s: retry_publication(s, publication_id, actor=CLI_ACTOR))
-    if on_queue(lambda redis: enqueue_publish(redis, publication_id, publication.generation)):
-        typer.echo(f"publication {publication_id} queued again")
+def publications_retry(
+    publication_id: Annotated[int | None, typer.Argument()] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(help="every failed publication of this account (id or name), e.g. after a fix"),
+    ] = None,
+) -> None:
+    """Send a failed (dead-lettered) publication again, or every failed one of an account."""
+    if (publication_id is None) == (account is None):
+        raise fail("give a publication id or --account, not both")
+
+    async def work(session: AsyncSession) -> list[Any]:
+        if publication_id is not None:
+            return [await retry_publication(session, publication_id, actor=CLI_ACTOR)]
+        return await retry_failed_of_account(
+            session, (await account_by_ref(session, account or "")).id, actor=CLI_ACTOR
+        )
+
+    retried = in_transaction(work)
+    if not retried:
+        typer.echo("no failed publications")
+        return
+
+    async def enqueue_all(redis: Any) -> None:
+        for publication in retried:
+            await enqueue_publish(redis, publication.id, publication.generation)
+
+    if on_queue(enqueue_all):
+        typer.echo(f"{len(retried)} publication(s) queued again: {', '.join(str(p.id) for p in retried)}")
 
 
 @app.command()
@@ -197,6 +293,40 @@ def audit_command(
     typer.echo(json.dumps(rows, ensure_ascii=False, indent=2)) if as_json else print_rows(rows)
     unresolved = [d for d in drifts if not d.fixed]
     raise typer.Exit(1 if unresolved else 0)
+
+
+@app.command()
+def doctor() -> None:
+    """Check database + schema, Redis, account secrets and credentials, Telegram and the clock."""
+    from syndicator.doctor import run_doctor
+
+    configure_logging("ERROR")  # the table is the output
+    checks = asyncio.run(run_doctor(checked_settings()))
+    print_rows([{"check": c.name, "result": "OK" if c.ok else "FAIL", "detail": c.detail} for c in checks])
+    raise typer.Exit(0 if all(c.ok for c in checks) else 1)
+
+
+@app.command()
+def emulators(
+    platform: Annotated[list[str] | None, typer.Option(help="app|wechat|weibo (repeat)")] = None,
+    port: Annotated[int, typer.Option(help="the first port; each further platform takes the next")] = 8081,
+    host: str = "127.0.0.1",
+    unit: Annotated[str, typer.Option(help="the unit named in the printed `accounts add` lines")] = "UNIT",
+) -> None:
+    """Serve the platform emulators for an offline rehearsal; print their credentials and account lines."""
+    from syndicator import rehearsal
+
+    try:
+        running = rehearsal.plan(platform or list(rehearsal.EMULATED), host, port)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    for r in running:
+        typer.echo(f"{r.emulated.platform:7} emulator at {r.url}")
+    typer.echo("\n" + rehearsal.instructions(running, unit) + "\n\nCtrl-C stops the emulators.")
+    try:
+        asyncio.run(rehearsal.serve(running, host))
+    except KeyboardInterrupt:
+        pass
 
 
 @app.command()

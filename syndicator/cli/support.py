@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from syndicator import admin
 from syndicator.articles import UnknownUnitError
 from syndicator.config import Settings, get_settings
-from syndicator.db import open_database
+from syndicator.db import Database, open_database
 from syndicator.pipeline.withdrawal import WithdrawalError
 from syndicator.publications import PublicationError
 from syndicator.queue import connect
@@ -41,6 +41,22 @@ def in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         try:
             async with database.transaction() as session:
                 return await work(session)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except KNOWN_ERRORS as exc:
+        raise fail(str(exc)) from None
+
+
+def with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` with the configured database (it opens its own transactions)."""
+
+    async def run() -> T:
+        database = open_database(get_settings().database_url)
+        try:
+            return await work(database)
         finally:
             await database.dispose()
 

@@ -67,12 +67,17 @@ async def repost(client: httpx.AsyncClient, secret: str, unit: str, portal: str)
     await _post(client, repost_by(unit, portal), secret)
 
 
-async def print_report(db: Database, console: Console) -> None:
-    """The report as of one minute after the deadline: the reposting unit on time, the rest overdue."""
+async def print_report(db: Database, console: Console, *, reposting_accounts: int) -> bool:
+    """The report as of one minute after the deadline: the reposting unit on time, the rest overdue.
+    True when that is what it says."""
     as_of = utcnow() + timedelta(hours=11, minutes=1)
     async with db.transaction() as session:
         report = await build_report(session, ReportQuery(as_of=as_of), user_scope=None, limit=0)
     console.print(table(report))
+    totals = report.totals
+    return totals.targets > reposting_accounts and totals.on_time == reposting_accounts and (
+        totals.overdue == totals.targets - reposting_accounts
+    )
 
 
 async def _post(client: httpx.AsyncClient, article: dict[str, Any], secret: str) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from arq import Worker
@@ -39,11 +40,14 @@ from syndicator.ingest.app import create_app
 from syndicator.migrate import upgrade
 from syndicator.models import Article, ChannelAccount, Publication
 from syndicator.pipeline.policy import TERMINAL_STATES
-from syndicator.queue import connect
+from syndicator.queue import connect, redis_client
 from syndicator.signing import signed_headers
 from syndicator.worker import worker_settings
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
+DEMO_REDIS_DB = 8
+# Everything the pipeline writes to Redis: arq's jobs and locks, our caches (syn:), the demo queue.
+DEMO_KEY_PATTERNS = ("arq:*", "syn:*", "syndicator:demo*")
 DEMO_INGEST_SECRET = "demo-ingest-secret"
 
 
@@ -90,13 +94,14 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
     settings = base.model_copy(
         update={
             "database_url": f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
+            "redis_url": demo_redis_url(base),
             "ingest_secret": SecretStr(DEMO_INGEST_SECRET),
             "queue_name": "syndicator:demo",
             "stuck_after_seconds": 10,
             "async_publish_poll_seconds": 0.3,
         }
     )
-    if not await _redis_reachable(settings, console):
+    if not await _clean_redis(settings, console):
         return False
     await asyncio.to_thread(upgrade, settings.database_url)  # alembic runs its own event loop
     servers = {c.platform: BackgroundServer(c.emulator()).start() for c in CHANNELS}
@@ -112,10 +117,12 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         )
         await _deliver(api.url, articles)
         await _wait(db, timeout, console)
-        published = await _summarise(db, console)
-        await _obligations(db, api.url, articles, timeout, console)
-        moderated = await _comments(db, settings, servers["app"].url, timeout, console)
-        return published and moderated
+        steps = {"publish": await _summarise(db, console)}
+        steps["obligations"] = await _obligations(db, api.url, articles, timeout, console)
+        steps["moderation"] = await _comments(db, settings, servers["app"].url, timeout, console)
+        if failed := [name for name, ok in steps.items() if not ok]:
+            console.print(f"[red]demo failed[/]: {', '.join(failed)}")
+        return not failed
     finally:
         worker_task.cancel()
         await worker.close()
@@ -123,11 +130,12 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         api.stop()
         for server in servers.values():
             server.stop()
+        await _clean_redis(settings, console)  # the next run starts from the same nothing
 
 
 async def _obligations(
     db: Database, api_url: str, articles: list[dict[str, Any]], timeout: float, console: Console
-) -> None:
+) -> bool:
     """An upstream item opens 12-hour repost obligations; one unit reposts in time, the others do not."""
     reposting = articles[-1]
     console.print(
@@ -140,7 +148,7 @@ async def _obligations(
             client, DEMO_INGEST_SECRET, reposting["unit"], reposting["source_portal"]
         )
     await _wait(db, timeout, console)
-    await demo_obligations.print_report(db, console)
+    return await demo_obligations.print_report(db, console, reposting_accounts=len(CHANNELS))
 
 
 async def _comments(db: Database, settings: Settings, app_url: str, timeout: float, console: Console) -> bool:
@@ -154,18 +162,28 @@ async def _comments(db: Database, settings: Settings, app_url: str, timeout: flo
         await redis.aclose()
 
 
-async def _redis_reachable(settings: Settings, console: Console) -> bool:
-    import redis.asyncio as redis
+def demo_redis_url(settings: Settings) -> str:
+    """SYNDICATOR_DEMO_REDIS_URL, else database 8 of the configured Redis server: never the
+    installation's own database (arq's job keys ignore the queue name)."""
+    if settings.demo_redis_url:
+        return settings.demo_redis_url
+    parts = urlsplit(settings.redis_url)
+    return urlunsplit(parts._replace(path=f"/{DEMO_REDIS_DB}"))
 
-    client = redis.Redis.from_url(settings.redis_url)
+
+async def _clean_redis(settings: Settings, console: Console) -> bool:
+    """Remove what a demo leaves in its Redis database (jobs, caches, locks); False when unreachable."""
+    client = redis_client(settings.redis_url)
     try:
-        await client.ping()
+        for pattern in DEMO_KEY_PATTERNS:
+            async for key in client.scan_iter(match=pattern, count=500):
+                await client.delete(key)
         await client.delete(settings.queue_name)
         return True
     except (RedisError, OSError):
         console.print(
             f"[red]Redis is not reachable at {settings.redis_url}[/]; start it with "
-            "`redis-server --daemonize yes` or set SYNDICATOR_REDIS_URL"
+            "`redis-server --daemonize yes` or set SYNDICATOR_REDIS_URL / SYNDICATOR_DEMO_REDIS_URL"
         )
         return False
     finally:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from redis.exceptions import RedisError
 
 from syndicator import preview_page
@@ -38,7 +43,10 @@ def create_app(settings: Settings) -> FastAPI:
             await redis.aclose()
         await db.dispose()
 
-    app = FastAPI(title="Syndicator", version="0.1.0", lifespan=lifespan)
+    # /docs from packaged assets: intranet offices have no CDN (FastAPI's "self-hosting JavaScript
+    # and CSS for docs" recipe, fastapi.tiangolo.com/how-to/custom-docs-ui-assets/).
+    app = FastAPI(title="Syndicator", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    add_offline_docs(app)
     for module in (
         articles,
         reviews,
@@ -55,3 +63,30 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(module.router)
     return app
+
+
+SWAGGER_STATIC = "/static/swagger-ui"
+# swagger-ui-py ships Swagger UI 5 (FastAPI's OpenAPI 3.1 needs 5; swagger-ui-bundle has only 4).
+SWAGGER_ASSETS = Path(importlib.util.find_spec("swagger_ui").origin or "").parent / "static"  # type: ignore[union-attr]
+
+
+def add_offline_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs, its JavaScript and CSS served from the swagger-ui-py package."""
+    app.mount(SWAGGER_STATIC, StaticFiles(directory=SWAGGER_ASSETS), name="swagger-ui")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title} API",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+            swagger_js_url=f"{SWAGGER_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_STATIC}/favicon-32x32.png",
+            # Swagger UI would fetch a validity badge from validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()

@@ -14,12 +14,22 @@ from syndicator.models.common import UTCDateTime, utcnow
 from syndicator.models.dashboard import AppSecret, DashboardSession
 from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
 from syndicator.models.obligation import FeedState, Obligation, ObligationState, SilenceWarning, UpstreamItem
-from syndicator.models.org import AccountStatus, ApiToken, ChannelAccount, Role, Unit, UnitLevel, User
+from syndicator.models.org import (
+    LIVE_ACCOUNT_STATUSES,
+    AccountStatus,
+    ApiToken,
+    ChannelAccount,
+    Role,
+    Unit,
+    UnitLevel,
+    User,
+)
 
 __all__ = [
     "AppSecret",
     "DashboardSession",
     "AccountStatus",
+    "LIVE_ACCOUNT_STATUSES",
     "ApplyState",
     "CheckResult",
     "Comment",

@@ -96,6 +96,8 @@ class Publication(SQLModel, table=True):
     error_code: str | None = Field(default=None, sa_type=String(100))
     error_message: str | None = Field(default=None, sa_type=Text)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Reconciler passes that had to re-enqueue it with no state change since; escalated at a limit.
+    stalled_passes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -21,8 +21,12 @@ class UnitLevel(StrEnum):
 
 class AccountStatus(StrEnum):
     ACTIVE = "active"
-    SUSPENDED = "suspended"
-    CLOSED = "closed"
+    DISABLED = "disabled"  # still the unit's account, but nothing is sent or polled
+    ARCHIVED = "archived"  # retired for good; kept for history (publications, audit)
+
+
+# A unit has at most one live account per platform; archived ones do not count.
+LIVE_ACCOUNT_STATUSES = (AccountStatus.ACTIVE, AccountStatus.DISABLED)
 
 
 class Role(StrEnum):
@@ -42,15 +46,15 @@ class Unit(SQLModel, table=True):
 
 class ChannelAccount(SQLModel, table=True):
     __tablename__ = "channel_account"
-    # One active account per platform per unit (怀化 怀政办函〔2020〕52号: 一个平台只开设一个账号).
+    # One live account per platform per unit (怀化 怀政办函〔2020〕52号: 一个平台只开设一个账号).
     __table_args__ = (
         Index(
-            "uq_channel_account_active_platform",
+            "uq_channel_account_live_platform",
             "unit_id",
             "platform",
             unique=True,
-            sqlite_where=text("status = 'active'"),
-            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status IN ('active', 'disabled')"),
+            postgresql_where=text("status IN ('active', 'disabled')"),
         ),
     )
 

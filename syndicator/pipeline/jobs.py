@@ -7,7 +7,8 @@ publication the next attempt reads back from the platform instead of posting it 
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -16,6 +17,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import (
+    ACCOUNT_MISCONFIGURED,
+    AccountMisconfiguredError,
     AuthExpiredError,
     ChannelAdapter,
     ChannelError,
@@ -24,12 +27,13 @@ from channels.base import (
     PublishResult,
     RateLimitedError,
 )
-from syndicator import audit
+from syndicator import audit, metrics
+from syndicator.accounts import runtime_problems
 from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
 from syndicator.notify import notify
 from syndicator.obligations.fulfil import fulfil_from_publication
 from syndicator.pipeline.context import PipelineDeps
-from syndicator.pipeline.policy import backoff_seconds
+from syndicator.pipeline.policy import INTERNAL_ERROR, STALLED, backoff_seconds
 from syndicator.pipeline.records import WORKER, load_for_job, mark, store_remote
 from syndicator.pipeline.sending import SendPlan, claim, send
 from syndicator.queue import enqueue_poll, enqueue_withdraw
@@ -49,18 +53,19 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
             plan = await claim(session, publication_id)
         if plan is None:
             return "nothing to do"
-        adapter = deps.adapter_for(plan.account)
+        adapter: ChannelAdapter | None = None
         try:
+            adapter = _usable_adapter(deps, plan.account)
             result = await send(adapter, plan)
         except ChannelError as exc:
             return await _handle_failure(deps, adapter, plan, exc)
-        except Exception as exc:  # an adapter bug must not lose the publication: treat as unknown
+        except Exception as exc:  # an adapter bug: a typed failure an operator sees, never a stuck row
             log.exception("publish_unexpected_error", publication_id=publication_id)
-            return await _handle_failure(
-                deps, adapter, plan, OutcomeUnknownError(f"{type(exc).__name__}: {exc}")
-            )
+            return await _handle_failure(deps, adapter, plan, internal_error(exc))
         async with deps.db.transaction() as session:
             state = await _record_success(session, plan, result)
+        if state == PublicationState.PUBLISHED and plan.created_at is not None:
+            await _observe_latency(deps, plan.account.platform, plan.created_at)
         if state == PublicationState.SUBMITTED:
             await enqueue_poll(
                 deps.redis, publication_id, 0, defer_by=deps.settings.async_publish_poll_seconds
@@ -70,6 +75,21 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
         # The database went away; the publication is unchanged or still `sending`, both safe to redo.
         log.warning("publish_database_unavailable", publication_id=publication_id, error=str(exc))
         raise Retry(defer=backoff_seconds(ctx.get("job_try", 1), base=1, cap=30)) from exc
+
+
+def _usable_adapter(deps: PipelineDeps, account: ChannelAccount) -> ChannelAdapter:
+    """The account's adapter, or AccountMisconfiguredError naming what to fix."""
+    if problems := runtime_problems(account):
+        raise AccountMisconfiguredError("; ".join(problems), platform=account.platform)
+    return deps.adapter_for(account)
+
+
+def internal_error(exc: Exception) -> PermanentError:
+    """An unexpected exception as a failure the dead-letter view shows (the class names the bug).
+
+    The platform may have taken the post before the exception: a retry reads back first
+    (publications.retry_publication)."""
+    return PermanentError(f"{type(exc).__name__}: {exc}"[:500], code=INTERNAL_ERROR)
 
 
 async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
@@ -115,8 +135,14 @@ async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
         raise Retry(defer=deps.settings.async_publish_poll_seconds)
     async with deps.db.transaction() as session:
         state = await _record_published(session, publication_id, result, expect=PublicationState.SUBMITTED)
+    if state == PublicationState.PUBLISHED:
+        await _observe_latency(deps, account.platform, publication.created_at)
     await _follow_up(deps, publication_id, state)
     return state
+
+
+async def _observe_latency(deps: PipelineDeps, platform: str, since: datetime) -> None:
+    await metrics.observe_publish_latency(deps.redis, platform, (utcnow() - since).total_seconds())
 
 
 async def _follow_up(deps: PipelineDeps, publication_id: int, state: str) -> None:
@@ -163,9 +189,9 @@ async def _record_published(
 
 
 async def _handle_failure(
-    deps: PipelineDeps, adapter: ChannelAdapter, plan: SendPlan, exc: ChannelError
+    deps: PipelineDeps, adapter: ChannelAdapter | None, plan: SendPlan, exc: ChannelError
 ) -> str:
-    if isinstance(exc, AuthExpiredError):
+    if isinstance(exc, AuthExpiredError) and adapter is not None:
         try:
             await adapter.refresh_auth()
         except PermanentError as refresh_error:
@@ -175,6 +201,9 @@ async def _handle_failure(
         if publication.state != PublicationState.SENDING:
             return publication.state
         delay = _next_delay(publication, exc, deps)
+        await metrics.count_channel_error(
+            deps.redis, plan.account.platform, exc.code, retried=delay is not None
+        )
         if delay is None:
             await _fail(
                 session,
@@ -257,7 +286,7 @@ async def _fail(
         account.needs_reauth = True  # every later post would fail the same way until someone signs in again
     await notify(
         session,
-        key=f"publication:{publication.id}:failed:{publication.generation}",
+        key=_alert_key(publication, code, message),
         chat_id=alert_chat,
         text=failure_alert(article.title if article else "", account.name if account else "", code, message),
         payload={"publication_id": publication.id},
@@ -265,7 +294,33 @@ async def _fail(
     log.warning("publication_failed", publication_id=publication.id, code=code, message=message)
 
 
+async def escalate_stalled(
+    session: AsyncSession, publication_id: int, state: str, passes: int, *, alert_chat: int | None
+) -> None:
+    """The reconciler re-enqueued it `passes` times and it never moved: stop, and tell a person."""
+    message = (
+        f"no progress in {state} after {passes} reconciler passes (its job keeps failing before it "
+        "records anything; see the worker log)"
+    )
+    await _fail(session, publication_id, STALLED, message, alert_chat=alert_chat, expect=state)
+
+
+def _alert_key(publication: Publication, code: str | None, message: str) -> str:
+    """One chat message per failed publication; a misconfigured account is told once a day per problem,
+    however many publications it stops."""
+    if code == ACCOUNT_MISCONFIGURED:
+        digest = hashlib.sha256(message.encode()).hexdigest()[:16]
+        return f"account:{publication.account_id}:misconfigured:{utcnow().date()}:{digest}"
+    return f"publication:{publication.id}:failed:{publication.generation}"
+
+
 def failure_alert(title: str, account: str, code: str | None, message: str) -> str:
+    if code == ACCOUNT_MISCONFIGURED:
+        return (
+            f"⚙️ 账号「{account}」配置有误，发布已停止（《{title}》等）：{message}\n"
+            f"修正后（`syndicator accounts update`）用 "
+            f"`syndicator publications retry --account {account}` 重新发送。"
+        )
     if code == REAUTHORIZE:
         return f"🔑 账号「{account}」授权已失效，需要重新授权后才能发布。《{title}》未发布。"
     return (

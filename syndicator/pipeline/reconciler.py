@@ -4,6 +4,10 @@ The database is the source of truth. A Redis flush, a killed worker or an enqueu
 after commit all leave publications in pending/sending/submitted with no job; this cron finds
 them and enqueues them again. Job ids are deterministic, so a publication whose job is still
 queued or running is left alone (arq's enqueue returns None for an existing id).
+
+A publication the reconciler has to re-enqueue pass after pass without any state change has a job
+that dies before it records anything (a bug, a poisoned row): after `stalled_passes_limit` passes
+it is failed with code `stalled` and the moderators' chat is told, instead of looping for ever.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ from typing import Any
 
 import structlog
 from arq import ArqRedis
-from sqlalchemy import or_
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 
 from syndicator.db import Database
 from syndicator.models import Publication, PublicationState, utcnow
 from syndicator.pipeline.context import PipelineDeps
+from syndicator.pipeline.jobs import escalate_stalled
 from syndicator.pipeline.policy import IN_FLIGHT_STATES
 from syndicator.queue import enqueue_poll, enqueue_publish, enqueue_withdraw
 
@@ -31,15 +36,28 @@ async def reconcile_stuck(ctx: dict[str, Any]) -> int:
     deps: PipelineDeps = ctx["deps"]
     older_than = utcnow() - timedelta(seconds=deps.settings.stuck_after_seconds)
     return await requeue_stuck(
-        deps.db, deps.redis, older_than=older_than, poll_delay=deps.settings.async_publish_poll_seconds
+        deps.db,
+        deps.redis,
+        older_than=older_than,
+        poll_delay=deps.settings.async_publish_poll_seconds,
+        escalate_after=deps.settings.stalled_passes_limit,
+        alert_chat=deps.settings.moderation_chat_id,
     )
 
 
-async def requeue_stuck(db: Database, redis: ArqRedis, *, older_than: datetime, poll_delay: float) -> int:
+async def requeue_stuck(
+    db: Database,
+    redis: ArqRedis,
+    *,
+    older_than: datetime,
+    poll_delay: float,
+    escalate_after: int | None = None,
+    alert_chat: int | None = None,
+) -> int:
     now = utcnow()
     async with db.transaction() as session:
         query = (
-            select(Publication.id, Publication.state, Publication.generation, Publication.next_attempt_at)
+            select(Publication.id, Publication.state, Publication.generation, Publication.stalled_passes)
             .where(
                 col(Publication.state).in_(IN_FLIGHT_STATES),
                 Publication.updated_at < older_than,
@@ -49,14 +67,26 @@ async def requeue_stuck(db: Database, redis: ArqRedis, *, older_than: datetime, 
             .limit(BATCH)
         )
         rows = (await session.exec(query)).all()
-    requeued = 0
-    for publication_id, state, generation, _next_at in rows:
+    lost: list[int] = []
+    for publication_id, state, generation, passes in rows:
+        if escalate_after and passes >= escalate_after:
+            async with db.transaction() as session:
+                await escalate_stalled(session, publication_id, state, passes, alert_chat=alert_chat)
+            continue
         if state == PublicationState.SUBMITTED:
-            requeued += await enqueue_poll(redis, publication_id, generation, defer_by=poll_delay)
+            queued = await enqueue_poll(redis, publication_id, generation, defer_by=poll_delay)
         elif state == PublicationState.WITHDRAWING:
-            requeued += await enqueue_withdraw(redis, publication_id, generation)
+            queued = await enqueue_withdraw(redis, publication_id, generation)
         else:
-            requeued += await enqueue_publish(redis, publication_id, generation)
-    if requeued:
-        log.info("reconciler_requeued", count=requeued)
-    return requeued
+            queued = await enqueue_publish(redis, publication_id, generation)
+        if queued:
+            lost.append(publication_id)
+    if lost:
+        log.info("reconciler_requeued", count=len(lost))
+        async with db.transaction() as session:  # not updated_at: counting passes is not progress
+            await session.exec(  # type: ignore[call-overload]
+                update(Publication)
+                .where(col(Publication.id).in_(lost))
+                .values(stalled_passes=Publication.stalled_passes + 1)
+            )
+    return len(lost)

@@ -39,6 +39,7 @@ def mark(
 ) -> None:
     """Set the state (with the platform's code and message, if any) and audit it."""
     publication.state = state
+    publication.stalled_passes = 0  # a state change is progress (see reconciler.py)
     publication.error_code = code
     publication.error_message = message
     publication.updated_at = utcnow()

@@ -7,6 +7,7 @@ no database. The split is what makes a crash at any point safe (see jobs.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -41,6 +42,8 @@ class SendPlan:
     # post that drifted on the platform (the consistency fix, REPLACES).
     previous_id: int | None = None
     previous_remote_id: str | None = None
+    # When the publication was made (the article's arrival): publish latency is measured from it.
+    created_at: datetime | None = None
 
 
 async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
@@ -86,6 +89,7 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
         outcome_unknown=outcome_unknown,
         previous_id=previous.id if previous else None,
         previous_remote_id=previous.remote_id if previous else publication.remote_details.get(REPLACES),
+        created_at=publication.created_at,
     )
 
 

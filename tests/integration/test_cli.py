@@ -79,14 +79,16 @@ def test_bad_input_is_one_clear_line_and_exit_1(cli, args, message) -> None:
 
 def test_a_second_active_account_on_one_platform_is_refused(cli) -> None:
     cli("units", "add", "某县人民政府", "--level", "county")
-    assert cli("accounts", "add", "--unit", "某县人民政府", "--platform", "weibo").exit_code == 0
-    second = cli("accounts", "add", "--unit", "某县人民政府", "--platform", "weibo", "--name", "another")
+    weibo = ("--platform", "weibo", "--secret-env", "WEIBO_TOKEN", "--safe-domain", "mx.gov.cn")
+    assert cli("accounts", "add", "--unit", "某县人民政府", *weibo).exit_code == 0
+    second = cli("accounts", "add", "--unit", "某县人民政府", *weibo, "--name", "another")
     assert second.exit_code == 1 and "one account per platform per unit" in second.output
 
 
 def test_ingest_file_queues_the_fan_out(cli) -> None:
     cli("units", "add", "兴宁市人民政府办公室", "--level", "county")
-    cli("accounts", "add", "--unit", "兴宁市人民政府办公室", "--platform", "app")
+    app_account = ("--platform", "app", "--api-base-url", "http://127.0.0.1:9", "--secret-env", "APP_SECRET")
+    assert cli("accounts", "add", "--unit", "兴宁市人民政府办公室", *app_account).exit_code == 0
     path = str(CORPUS / "portal-articles" / "001.json")
     first = cli("ingest", path)
     assert first.exit_code == 0 and "created" in first.output and "1 publication(s) queued" in first.output

@@ -161,7 +161,7 @@ async def test_api_needs_a_token_and_the_right_role(db, api, seeded) -> None:
 async def test_health_reports_database_and_redis(api) -> None:
     response = await api.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "schema": "ok", "redis": "ok"}
 
 
 async def test_metrics_count_publications_by_platform_and_state(db, api, seeded) -> None:

@@ -34,7 +34,7 @@ async def test_one_active_account_per_platform_per_unit_is_a_database_rule(db) -
         session.add(unit)
         await session.flush()
         session.add(ChannelAccount(unit_id=unit.id, platform="weibo", name="a"))
-        session.add(ChannelAccount(unit_id=unit.id, platform="weibo", name="b", status="closed"))
+        session.add(ChannelAccount(unit_id=unit.id, platform="weibo", name="b", status="archived"))
     with pytest.raises(IntegrityError):
         async with db.transaction() as session:
             session.add(ChannelAccount(unit_id=unit.id, platform="weibo", name="c"))

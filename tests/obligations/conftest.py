@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -25,6 +26,12 @@ UNITS = [  # name, level, parent
     ("浙江省人民政府", "province", None),
     ("杭州市人民政府", "city", "浙江省人民政府"),
 ]
+COVER = Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "cover.png"
+# Valid settings per platform (`accounts add` checks them); these tests never send.
+ACCOUNT_SETTINGS = {
+    "wechat": {"app_id": "wx0123", "secret_env": "TEST_WECHAT_SECRET", "default_cover": str(COVER)},
+    "app": {"api_base_url": "http://127.0.0.1:9", "secret_env": "TEST_APP_SECRET"},
+}
 
 
 @dataclass
@@ -46,7 +53,12 @@ async def org(db: Database) -> Org:
                 continue
             for platform in ("wechat", "app"):
                 account = await admin.add_account(
-                    session, unit=name, platform=platform, name=f"{name}-{platform}", actor="test"
+                    session,
+                    unit=name,
+                    platform=platform,
+                    name=f"{name}-{platform}",
+                    actor="test",
+                    **ACCOUNT_SETTINGS[platform],
                 )
                 assert account.id is not None
                 account.created_at = datetime(2026, 1, 1, tzinfo=UTC)
