@@ -130,6 +130,26 @@ def normalize_phone(value: str) -> str:
     return digits
 
 
+def normalize_contact(value: str) -> str:
+    """An allow-list entry as matches are compared: phone digits, or a lower-case e-mail / address."""
+    value = fold(value).strip()
+    if "@" in value:
+        return value.lower()
+    return normalize_phone(value) if re.fullmatch(r"[\d\s\-.+()]+", value) else value
+
+
+def is_allowed(normalized: str, allowed: frozenset[str]) -> bool:
+    """Exact, or the same local number with or without its area code (6166558 ~ 07536166558)."""
+    if normalized in allowed:
+        return True
+    if not normalized.isdigit() or len(normalized) < 7:
+        return False
+    return any(
+        entry.isdigit() and len(entry) >= 7 and (entry.endswith(normalized) or normalized.endswith(entry))
+        for entry in allowed
+    )
+
+
 def id_checksum_ok(number: str) -> bool:
     if len(number) == 15:
         return True  # first-generation numbers carry no check character
