@@ -117,4 +117,6 @@ def _person_near(text: str, start: int, end: int, items: list[pii.PiiMatch]) -> 
     window = text[lo:hi]
     if _NAME_LABEL.search(window) or _GENDERED_NAME.search(window) or _NAME_BEFORE.search(text[lo:start]):
         return True
-    return any(i.kind == "id_number" and i.valid and lo <= i.start < hi and i.start != start for i in items)
+    return any(
+        i.kind == "id_number" and i.valid and i.end > lo and i.start < hi and i.start != start for i in items
+    )

@@ -121,13 +121,16 @@ def mask_value(match: PiiMatch) -> str:
 
 
 def normalize_phone(value: str) -> str:
-    """The digits of a phone number as the allow-list stores them (no country prefix)."""
+    """The digits of a phone number as the allow-list stores them (no country prefix; a landline
+    written the international way gets its area code's 0 back)."""
     digits = re.sub(r"\D", "", fold(value))
     if digits.startswith("0086"):
         digits = digits[4:]
     elif digits.startswith("86") and len(digits) > 11:
         digits = digits[2:]
-    return digits
+    else:
+        return digits
+    return digits if digits.startswith("0") or _MOBILE.fullmatch(digits) else "0" + digits
 
 
 def normalize_contact(value: str) -> str:

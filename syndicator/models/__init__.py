@@ -11,7 +11,14 @@ from syndicator.models.article import (
 from syndicator.models.audit import AuditEvent, WebhookDelivery
 from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
-from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
+from syndicator.models.moderation import (
+    ApplyState,
+    Comment,
+    CommentCategory,
+    CommentCursor,
+    CommentState,
+    Notification,
+)
 from syndicator.models.obligation import FeedState, Obligation, ObligationState, UpstreamItem
 from syndicator.models.org import AccountStatus, ApiToken, ChannelAccount, Role, Unit, UnitLevel, User
 
@@ -21,6 +28,7 @@ __all__ = [
     "CheckResult",
     "Comment",
     "CommentCursor",
+    "CommentCategory",
     "CommentState",
     "FeedState",
     "Notification",
