@@ -1,9 +1,12 @@
-"""Spam and SEO injection: gambling vocabulary, brand-like entry lures, keyword-stuffed titles and
-keyword blocks. Hacked portals get exactly this, so a hit holds the article."""
+"""Spam and SEO injection: gambling vocabulary and brand tokens, brand-like entry lures,
+keyword-stuffed titles and keyword blocks. Hacked portals get exactly this, so a hit holds the
+article. The vocabulary (`spam_tokens`) is also what tamper.py clusters into spliced phrases."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 from syndicator.checks.base import BLOCK, WARN, CheckInput, FieldName, Finding, clip
 
@@ -32,6 +35,27 @@ BRAND = re.compile(
     r"|(?<![a-z])(?:bet\d+|casino|poker|bwin)[a-z0-9]*",
     re.I,
 )
+# Gambling site names seen on hacked government pages. Many are ordinary words (江南, 半岛, 星空), so
+# a name counts only with a betting-site suffix, and never before a venue word (江南体育馆).
+BRAND_NAMES = (
+    "澳门", "新葡京", "葡京", "威尼斯人", "金沙", "太阳城", "永利", "美高梅", "巴黎人", "皇冠", "亚博",
+    "华体会", "乐鱼", "开云", "博狗", "必发", "沙巴", "九游", "半岛", "星空", "米乐", "爱游戏", "欧宝",
+    "雷竞技", "博鱼", "必一", "江南", "天博", "宝博", "凯发", "尊龙", "利来", "金博宝", "万博", "明升",
+    "伟德", "立博", "威廉希尔", "环亚", "大发", "彩神", "鸭脖", "银河", "百家", "亿博", "英皇", "蓝冠",
+)  # fmt: skip
+_VENUE = (
+    r"(?!馆|场|中心|局|学院|学校|公园|产业|设施|运动会|总会|协会|赛事|事业|管理|发行|公益|文化|节目|活动)"
+)
+CJK_BRAND = re.compile(
+    rf"(?:{'|'.join(BRAND_NAMES)})\s*(?:体育|娱乐|彩票|棋牌|真人|电竞|官网|平台|app|官方|网投|网址|赌场|游戏平台)"
+    + _VENUE,
+    re.I,
+)
+# "xpj365", "hg8868", "365bet": Latin letters with the lucky numbers betting brands use.
+_LUCKY = r"(?:365|888|8888|777|188|1688|168|999|9393|6666|5555|8868|88|99|66)"
+LUCKY_TOKEN = re.compile(
+    rf"(?<![A-Za-z0-9])(?:[A-Za-z]{{2,10}}{_LUCKY}|{_LUCKY}[A-Za-z]{{2,10}})(?![A-Za-z0-9])"
+)
 # "官方app登录入口", "官网下载地址": the entry-point lure spam pages carry.
 ENTRY_LURE = re.compile(r"(?:官方|官网)?\s*(?:app)?\s*(?:登录|登陆|注册|下载)(?:入口|地址|网址)", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s*[-_|｜–—]+\s*")
@@ -50,9 +74,48 @@ def check(inp: CheckInput) -> list[Finding]:
     return findings
 
 
+TokenKind = Literal["term", "brand", "lure"]
+
+
+@dataclass(frozen=True)
+class SpamToken:
+    start: int
+    end: int
+    kind: TokenKind
+
+
 def is_spammy(text: str) -> bool:
     """Does the text carry gambling vocabulary or a brand-like betting token? (hidden content, comments)"""
-    return bool(GAMBLING.search(text) or BRAND.search(text))
+    return bool(
+        GAMBLING.search(text) or BRAND.search(text) or CJK_BRAND.search(text) or LUCKY_TOKEN.search(text)
+    )
+
+
+def brand_tokens(text: str) -> list[re.Match[str]]:
+    """Betting brands: Latin/digit tokens (bet365, xpj365, 365体育) and named sites (乐鱼体育)."""
+    return [m for pattern in (BRAND, CJK_BRAND, LUCKY_TOKEN) for m in pattern.finditer(text)]
+
+
+def spam_tokens(text: str) -> list[SpamToken]:
+    """Every piece of gambling vocabulary in `text`, in order, overlaps merged (brand wins)."""
+    raw = [SpamToken(m.start(), m.end(), "brand") for m in brand_tokens(text)]
+    raw += [SpamToken(m.start(), m.end(), "term") for m in GAMBLING.finditer(text)]
+    raw += [SpamToken(m.start(), m.end(), "lure") for m in ENTRY_LURE.finditer(text)]
+    rank = {"brand": 0, "term": 1, "lure": 2}
+    merged: list[SpamToken] = []
+    for token in sorted(raw, key=lambda t: (t.start, -t.end)):
+        if merged and token.start < merged[-1].end:
+            last = merged[-1]
+            kind = min(last.kind, token.kind, key=rank.__getitem__)
+            merged[-1] = SpamToken(last.start, max(last.end, token.end), kind)
+        else:
+            merged.append(token)
+    return merged
+
+
+def legit_context(text: str, position: int) -> bool:
+    """A crackdown report or state-lottery news names the same words."""
+    return bool(_LEGIT_CONTEXT.search(_sentence_around(text, position)))
 
 
 def gambling_findings(text: str, field: FieldName) -> list[Finding]:
@@ -63,7 +126,7 @@ def gambling_findings(text: str, field: FieldName) -> list[Finding]:
         if match.group() in seen:
             continue
         seen.add(match.group())
-        legit = bool(_LEGIT_CONTEXT.search(_sentence_around(text, match.start())))
+        legit = legit_context(text, match.start())
         findings.append(
             Finding(
                 RULE_GAMBLING,
@@ -82,7 +145,7 @@ def _lure_findings(text: str, field: FieldName) -> list[Finding]:
     findings: list[Finding] = []
     for match in ENTRY_LURE.finditer(text):
         window = text[max(0, match.start() - 20) : match.end() + 20]
-        if BRAND.search(window) or GAMBLING.search(window):
+        if is_spammy(window):
             findings.append(
                 Finding(
                     RULE_LURE,
@@ -97,22 +160,30 @@ def _lure_findings(text: str, field: FieldName) -> list[Finding]:
 
 
 def _stuffed_title(title: str) -> list[Finding]:
-    """Short keyword fragments before the title: 澳门娱乐城-体育投注-官方app登录入口_<real title>."""
+    """Short keyword fragments around the real title (its longest part), before or after it:
+    澳门娱乐城-体育投注-官方app登录入口_<real title>, <real title>_bet365体育-乐鱼官网."""
     fragments = [f for f in _TITLE_SEPARATORS.split(title.strip()) if f]
     if len(fragments) < 3:
         return []
-    prefix = fragments[:-1]
-    short = [f for f in prefix if len(f) <= STUFFED_FRAGMENT_MAX and not f.isdigit()]
-    if len(short) < 2 or len(short) < len(prefix) - 1:
+    real = max(fragments, key=len)
+    others = [f for f in fragments if f is not real]
+    short = [f for f in others if len(f) <= STUFFED_FRAGMENT_MAX and not f.isdigit()]
+    if len(short) < 2 or len(short) < len(others) - 1:
         return []
-    matched = title[: title.rfind(fragments[-1])]
+    at = title.find(real)
+    if fragments[0] is real:
+        start, matched = at + len(real), title[at + len(real) :]
+    elif fragments[-1] is real:
+        start, matched = 0, title[:at]
+    else:
+        start, matched = 0, title
     return [
         Finding(
             RULE_STUFFED_TITLE,
             BLOCK,
-            "keyword-stuffed title: separator-joined fragments before the real title",
+            "keyword-stuffed title: separator-joined fragments around the real title",
             matched.strip(),
-            0,
+            start + len(matched) - len(matched.lstrip()),
             "title",
         )
     ]
