@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from syndicator.checks import pii
 from syndicator.checks.base import BLOCK, WARN, CheckInput, FieldName, Finding, clip
 
 RULE_GAMBLING = "spam.gambling"
@@ -21,6 +22,8 @@ GAMBLING_TERMS = (
     "博彩", "投注", "娱乐城", "体育投注", "真人娱乐", "真人视讯", "百家乐", "赌场", "赌球", "网赌",
     "网上赌", "老虎机", "六合彩", "时时彩", "北京赛车", "幸运飞艇", "彩金", "返水", "首存", "电子游艺",
     "棋牌游戏", "开元棋牌", "皇冠体育", "新葡京", "威尼斯人", "赌博网", "下注", "庄闲", "菠菜",
+    # Not bare 快三 / 快3 (加快三农, 加快3个项目) nor 视讯 (视讯会议).
+    "大发快三", "快三开奖", "快三计划", "11选5", "pk10", "捕鱼游戏", "电子游戏平台", "开奖直播",
 )  # fmt: skip
 GAMBLING = re.compile("|".join(sorted(GAMBLING_TERMS, key=len, reverse=True)))
 # A crackdown report or state-lottery news (体彩投注站) names the same words: worth a look, not a hold.
@@ -32,7 +35,12 @@ _LEGIT_CONTEXT = re.compile(
 BRAND = re.compile(
     r"(?:(?<![a-z])[a-z]+\d+[a-z]*|(?<!\d)(?!12\d{3}(?!\d))\d{2,}[a-z]*)\s*"
     r"(?:体育|娱乐|官网|平台|国际|棋牌|彩票|真人|电竞)"
-    r"|(?<![a-z])(?:bet\d+|casino|poker|bwin)[a-z0-9]*",
+    r"|(?<![a-z])(?:bet\d+|betway|casino|poker|bwin|bbin|raybet|kaiyun|huatihui|leyu|jinbaobao|amjs)[a-z0-9]*"
+    # "ky棋牌", "pg电子", "OD体育": a Latin tag on a betting-site word (common acronyms excepted).
+    r"|(?<![a-z])(?!(?:ai|vr|ar|it|app|cba|nba|cctv|gdp|cpi)(?![a-z]))[a-z]{2,6}\s*(?:体育|娱乐|棋牌|彩票|真人|电竞|电子|视讯|捕鱼)"
+    r"(?!馆|场|中心|局|学院|学校|公园|产业|设施|运动会|总会|协会|赛事|事业|管理|发行|公益|文化|政务|商务|信息|产品|设备|竞技场)"
+    # Names used by betting sites only: they count on their own.
+    r"|华体会|雷竞技|金博宝|威廉希尔|博狗|新葡京|澳门赌场",
     re.I,
 )
 # Gambling site names seen on hacked government pages. Many are ordinary words (江南, 半岛, 星空), so
@@ -42,7 +50,10 @@ BRAND_NAMES = (
     "华体会", "乐鱼", "开云", "博狗", "必发", "沙巴", "九游", "半岛", "星空", "米乐", "爱游戏", "欧宝",
     "雷竞技", "博鱼", "必一", "江南", "天博", "宝博", "凯发", "尊龙", "利来", "金博宝", "万博", "明升",
     "伟德", "立博", "威廉希尔", "环亚", "大发", "彩神", "鸭脖", "银河", "百家", "亿博", "英皇", "蓝冠",
+    "皇宫", "必威", "宝盈", "亚洲城",
 )  # fmt: skip
+# Two site names run together ("澳门金沙", "永利皇宫") name a casino brand.
+BRAND_PAIR = re.compile(rf"(?:{'|'.join(BRAND_NAMES)}){{2}}")
 _VENUE = (
     r"(?!馆|场|中心|局|学院|学校|公园|产业|设施|运动会|总会|协会|赛事|事业|管理|发行|公益|文化|节目|活动)"
 )
@@ -56,6 +67,14 @@ _LUCKY = r"(?:365|888|8888|777|188|1688|168|999|9393|6666|5555|8868|88|99|66)"
 LUCKY_TOKEN = re.compile(
     rf"(?<![A-Za-z0-9])(?:[A-Za-z]{{2,10}}{_LUCKY}|{_LUCKY}[A-Za-z]{{2,10}})(?![A-Za-z0-9])"
 )
+# Any name + a betting-site word + a site word: "乐游棋牌官网", "大象彩票app下载". The state lottery's own
+# site (体育彩票 / 福利彩票) is not a brand.
+GENERIC_BRAND = re.compile(
+    r"[\u4e00-\u9fffA-Za-z0-9]{2,4}(?:体育|娱乐|棋牌|彩票|电竞|真人)"
+    r"(?:官网|官方网站|官方平台|app|平台|网址|下载|登录|注册|网页版|手机版)",
+    re.I,
+)
+_STATE_LOTTERY = re.compile(r"体育彩票|福利彩票|体彩|福彩")
 # "官方app登录入口", "官网下载地址": the entry-point lure spam pages carry.
 ENTRY_LURE = re.compile(r"(?:官方|官网)?\s*(?:app)?\s*(?:登录|登陆|注册|下载)(?:入口|地址|网址)", re.I)
 _TITLE_SEPARATORS = re.compile(r"\s*[-_|｜–—]+\s*")
@@ -93,13 +112,16 @@ def is_spammy(text: str) -> bool:
 
 def brand_tokens(text: str) -> list[re.Match[str]]:
     """Betting brands: Latin/digit tokens (bet365, xpj365, 365体育) and named sites (乐鱼体育)."""
-    return [m for pattern in (BRAND, CJK_BRAND, LUCKY_TOKEN) for m in pattern.finditer(text)]
+    text = pii.fold(text)  # ｂｅｔ３６５ is bet365 (same length: offsets hold)
+    found = [m for pattern in (BRAND, CJK_BRAND, BRAND_PAIR, LUCKY_TOKEN) for m in pattern.finditer(text)]
+    found += [m for m in GENERIC_BRAND.finditer(text) if not _STATE_LOTTERY.search(m.group())]
+    return found
 
 
 def spam_tokens(text: str) -> list[SpamToken]:
     """Every piece of gambling vocabulary in `text`, in order, overlaps merged (brand wins)."""
     raw = [SpamToken(m.start(), m.end(), "brand") for m in brand_tokens(text)]
-    raw += [SpamToken(m.start(), m.end(), "term") for m in GAMBLING.finditer(text)]
+    raw += [SpamToken(m.start(), m.end(), "term") for m in GAMBLING.finditer(pii.fold(text))]
     raw += [SpamToken(m.start(), m.end(), "lure") for m in ENTRY_LURE.finditer(text)]
     rank = {"brand": 0, "term": 1, "lure": 2}
     merged: list[SpamToken] = []
