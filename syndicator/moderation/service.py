@@ -171,7 +171,7 @@ async def mark_complex(
 async def reclassify_comment(
     session: AsyncSession,
     comment_id: int,
-    category: CommentCategory,
+    category: CommentCategory | str,
     *,
     reviewer: User,
     calendar: WorkCalendar,
@@ -181,6 +181,9 @@ async def reclassify_comment(
     """A moderator says what the comment is. A netizen correction (网民纠错) is forwarded within 1
     working day and resolved within 2 (江苏), counted from its arrival; a message goes back to the
     reply clock (2 working days, 10 if complex)."""
+    if category not in CommentCategory.__members__.values():
+        return Decision(Outcome.INVALID, message=f"未知的类别：{category}")
+    category = CommentCategory(category)
     comment = await session.get(Comment, comment_id)
     if comment is None:
         return Decision(Outcome.NOT_FOUND)
