@@ -95,13 +95,18 @@ def _pii_finding(match: pii.PiiMatch) -> Finding:
 
 
 def _masked(finding: Finding) -> Finding:
+    if not pii.may_hold_pii(finding.matched):
+        return finding
     masked = pii.mask(finding.matched)
     return finding if masked == finding.matched else replace(finding, matched=masked)
 
 
 def _spam(text: str) -> list[tuple[str, Finding]]:
     found = [(KIND_GAMBLING, f) for f in spam.gambling_findings(text, "body")]
-    found += _tag(KIND_GAMBLING, spam.BRAND, text, BLOCK, "betting brand")
+    found += [
+        (KIND_GAMBLING, Finding("comment.gambling", BLOCK, "betting brand", m.group().strip(), m.start()))
+        for m in spam.latin_brands(text)
+    ]
     found += [(KIND_AD, f) for f in ads.find_ads(text)]
     found += _tag(KIND_AD, _AD_TERMS, text, BLOCK, "advertising")
     return found
