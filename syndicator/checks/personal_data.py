@@ -38,12 +38,14 @@ _NAME = rf"(?:^|(?<=[\s，,、;；:：（(]))[{SURNAMES}][\u4e00-\u9fff]{{1,2}}"
 _GENDERED_NAME = re.compile(rf"{_NAME}\s*[，,、:：\s]?\s*[男女](?![\u4e00-\u9fff])", re.M)
 _NAME_BEFORE = re.compile(rf"{_NAME}\s*[，,:：\s]?\s*$", re.M)
 _RESIDENCE_LABEL = re.compile(r"家住|住址|现住|居住地|户籍地|家庭地址|现居")
-# "人民路12号3栋201室", "新村3组": a place with a house number.
-_ADDRESS = re.compile(
-    r"[\u4e00-\u9fff]{2,20}?(?:路|街|大道|巷|弄|胡同|村|小区|花园|公寓|苑|社区|组)"
+# "人民路12号3栋201室", "新村3组": a place with a house number. Found by the house number (cheap to
+# search for), then widened over the place name before it.
+_HOUSE_NUMBER = re.compile(
+    r"(?:路|街|大道|巷|弄|胡同|村|小区|花园|公寓|苑|社区|组)"
     r"[\d一二三四五六七八九十百]+(?:号|弄|栋|幢|座|组|队)"
     r"(?:[\d一二三四五六七八九十]+(?:栋|幢|座|单元|楼|层|室|号))*"
 )
+_PLACE_BEFORE = re.compile(r"[\u4e00-\u9fff]{1,19}$")
 PERSON_WINDOW_BEFORE = 30  # characters before an item in which a person's name makes it theirs
 PERSON_WINDOW_AFTER = 12
 _GOV_EMAIL = re.compile(r"@(?:[\w-]+\.)*gov\.cn$", re.I)
@@ -97,16 +99,18 @@ def _addresses(
     text: str, field: FieldName, allowed: frozenset[str], items: list[pii.PiiMatch]
 ) -> list[Finding]:
     findings = []
-    for match in _ADDRESS.finditer(text):
-        if match.group() in allowed or any(match.group() in a for a in allowed):
+    for house in _HOUSE_NUMBER.finditer(text):
+        place = _PLACE_BEFORE.search(text, max(0, house.start() - 19), house.start())
+        if place is None:
             continue
-        before = text[max(0, match.start() - PERSON_WINDOW_BEFORE) : match.start()]
-        if _RESIDENCE_LABEL.search(before) or _person_near(text, match.start(), match.end(), items):
-            shown = re.sub(
-                r"[\d一二三四五六七八九十百]+(?=号|栋|幢|座|单元|楼|层|室|组|队|弄)", "*", match.group()
-            )
+        start, address = place.start(), text[place.start() : house.end()]
+        if address in allowed or any(address in a for a in allowed):
+            continue
+        before = text[max(0, start - PERSON_WINDOW_BEFORE) : start]
+        if _RESIDENCE_LABEL.search(before) or _person_near(text, start, house.end(), items):
+            shown = re.sub(r"[\d一二三四五六七八九十百]+(?=号|栋|幢|座|单元|楼|层|室|组|队|弄)", "*", address)
             findings.append(
-                Finding(RULE_ADDRESS, BLOCK, "a private person's street address", shown, match.start(), field)
+                Finding(RULE_ADDRESS, BLOCK, "a private person's street address", shown, start, field)
             )
     return findings
 

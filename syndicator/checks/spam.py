@@ -64,8 +64,7 @@ BRAND_NAMES = (
     "伟德", "立博", "威廉希尔", "环亚", "大发", "彩神", "鸭脖", "银河", "百家", "亿博", "英皇", "蓝冠",
     "皇宫", "必威", "宝盈", "亚洲城",
 )  # fmt: skip
-# Two site names run together ("澳门金沙", "永利皇宫") name a casino brand.
-BRAND_PAIR = re.compile(rf"(?:{'|'.join(BRAND_NAMES)}){{2}}")
+_NAME = re.compile("|".join(BRAND_NAMES))
 _VENUE = (
     r"(?!馆|场|中心|局|学院|学校|公园|产业|设施|运动会|总会|协会|赛事|事业|管理|发行|公益|文化|节目|活动)"
 )
@@ -76,16 +75,15 @@ CJK_BRAND = re.compile(
 )
 # "xpj365", "hg8868", "365bet": Latin letters with the lucky numbers betting brands use.
 _LUCKY = r"(?:365|888|8888|777|188|1688|168|999|9393|6666|5555|8868|88|99|66)"
-LUCKY_TOKEN = re.compile(
-    rf"(?<![A-Za-z0-9])(?:[A-Za-z]{{2,10}}{_LUCKY}|{_LUCKY}[A-Za-z]{{2,10}})(?![A-Za-z0-9])"
-)
+LUCKY_TOKEN = re.compile(rf"[A-Za-z]{{2,10}}{_LUCKY}|{_LUCKY}[A-Za-z]{{2,10}}")  # a whole ASCII run
 # Any name + a betting-site word + a site word: "乐游棋牌官网", "大象彩票app下载". The state lottery's own
 # site (体育彩票 / 福利彩票) is not a brand.
-GENERIC_BRAND = re.compile(
-    r"[\u4e00-\u9fffA-Za-z0-9]{2,4}(?:体育|娱乐|棋牌|彩票|电竞|真人)"
-    r"(?:官网|官方网站|官方平台|app|平台|网址|下载|登录|注册|网页版|手机版)",
+# Found by its tail (cheap to search for), then widened over the name before it.
+_GENERIC_TAIL = re.compile(
+    r"(?:体育|娱乐|棋牌|彩票|电竞|真人)(?:官网|官方网站|官方平台|app|平台|网址|下载|登录|注册|网页版|手机版)",
     re.I,
 )
+_NAME_BEFORE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]{2,4}$")
 _STATE_LOTTERY = re.compile(r"体育彩票|福利彩票|体彩|福彩")
 # "官方app登录入口", "官网下载地址": the entry-point lure spam pages carry.
 ENTRY_LURE = re.compile(r"(?:官方|官网)?\s*(?:app)?\s*(?:登录|登陆|注册|下载)(?:入口|地址|网址)", re.I)
@@ -120,18 +118,25 @@ def is_spammy(text: str) -> bool:
     return bool(GAMBLING.search(text) or brand_tokens(text))
 
 
-def brand_tokens(text: str) -> list[re.Match[str]]:
-    """Betting brands: Latin/digit tokens (bet365, xpj365, 365体育) and named sites (乐鱼体育)."""
+def brand_tokens(text: str) -> list[tuple[int, int]]:
+    """Spans of betting brands: Latin/digit tokens (bet365, xpj365, 365体育), named sites (乐鱼体育),
+    two site names run together (澳门金沙, 永利皇宫), any name on a betting-site address (乐游棋牌官网)."""
     text = pii.fold(text)  # ｂｅｔ３６５ is bet365 (same length: offsets hold)
-    found = latin_brands(text)
-    found += [m for pattern in (CJK_BRAND, BRAND_PAIR, LUCKY_TOKEN) for m in pattern.finditer(text)]
-    found += [m for m in GENERIC_BRAND.finditer(text) if not _STATE_LOTTERY.search(m.group())]
+    found = [m.span() for m in latin_brands(text)]
+    found += [m.span() for m in CJK_BRAND.finditer(text)]
+    found += [run.span() for run in _ALNUM_RUN.finditer(text) if LUCKY_TOKEN.fullmatch(run.group())]
+    names = list(_NAME.finditer(text))
+    found += [(a.start(), b.end()) for a, b in zip(names, names[1:], strict=False) if a.end() == b.start()]
+    for tail in _GENERIC_TAIL.finditer(text):
+        head = _NAME_BEFORE.search(text, max(0, tail.start() - 4), tail.start())
+        if head and not _STATE_LOTTERY.search(text, head.start(), tail.end()):
+            found.append((head.start(), tail.end()))
     return found
 
 
 def spam_tokens(text: str) -> list[SpamToken]:
     """Every piece of gambling vocabulary in `text`, in order, overlaps merged (brand wins)."""
-    raw = [SpamToken(m.start(), m.end(), "brand") for m in brand_tokens(text)]
+    raw = [SpamToken(start, end, "brand") for start, end in brand_tokens(text)]
     raw += [SpamToken(m.start(), m.end(), "term") for m in GAMBLING.finditer(pii.fold(text))]
     raw += [SpamToken(m.start(), m.end(), "lure") for m in ENTRY_LURE.finditer(text)]
     rank = {"brand": 0, "term": 1, "lure": 2}
