@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -9,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from channels.base import Platform
 from syndicator import audit
 from syndicator.accounts import setting_problems
+from syndicator.checks.pii import normalize_phone
 from syndicator.models import (
     LIVE_ACCOUNT_STATUSES,
     AccountStatus,
@@ -43,17 +46,58 @@ async def unit_by_name(session: AsyncSession, name: str) -> Unit:
     return unit
 
 
-async def add_unit(session: AsyncSession, name: str, level: str, parent: str | None, *, actor: str) -> Unit:
+async def add_unit(
+    session: AsyncSession,
+    name: str,
+    level: str,
+    parent: str | None,
+    *,
+    actor: str,
+    contact_phones: Sequence[str] = (),
+) -> Unit:
     if level not in UnitLevel.__members__.values():
         raise AdminError(f"unknown level {level!r}; use one of: {', '.join(UnitLevel)}")
     if (await session.exec(select(Unit).where(Unit.name == name))).first() is not None:
         raise AdminError(f"unit {name!r} already exists")
     parent_id = (await unit_by_name(session, parent)).id if parent else None
-    unit = Unit(name=name, level=level, parent_id=parent_id)
+    unit = Unit(name=name, level=level, parent_id=parent_id, contact_phones=_phones(contact_phones))
     session.add(unit)
     await session.flush()
     audit.record(session, actor=actor, action="unit.added", object_type="unit", object_id=unit.id, name=name)
     return unit
+
+
+async def update_unit(
+    session: AsyncSession, name: str, *, contact_phones: Sequence[str] | None, actor: str
+) -> Unit:
+    """Replace the unit's registered contact numbers (an empty list clears them)."""
+    unit = await unit_by_name(session, name)
+    if contact_phones is not None:
+        unit.contact_phones = _phones(contact_phones)
+    session.add(unit)
+    audit.record(
+        session,
+        actor=actor,
+        action="unit.updated",
+        object_type="unit",
+        object_id=unit.id,
+        contact_phones=unit.contact_phone_list,
+    )
+    return unit
+
+
+def _phones(values: Sequence[str]) -> str | None:
+    """Normalised digits (no separators, no +86), comma-separated; a number must have 5+ digits."""
+    phones = []
+    for value in values:
+        for part in value.split(","):
+            digits = normalize_phone(part)
+            if not part.strip():
+                continue
+            if len(digits) < 5 or len(digits) > 15:
+                raise AdminError(f"{part.strip()!r} is not a phone number")
+            phones.append(digits)
+    return ",".join(dict.fromkeys(phones)) or None
 
 
 async def add_account(

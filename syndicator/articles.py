@@ -23,7 +23,14 @@ from syndicator import audit
 from syndicator.models import Article, ArticleVersion, Unit, VersionStatus, utcnow
 from syndicator.obligations.service import open_item_from_article
 from syndicator.pipeline.fanout import plan_publications
-from syndicator.review import ReviewPolicy, alert_held, check_version, store_findings
+from syndicator.review import ReviewPolicy, alert_held, allowed_contacts, check_version, store_findings
+
+
+class AttachmentIn(BaseModel):
+    """An attachment the article carries; its name is checked for personal data too."""
+
+    name: str = Field(min_length=1, max_length=300)
+    url: HttpUrl | None = None
 
 
 class ArticleIn(BaseModel):
@@ -39,6 +46,7 @@ class ArticleIn(BaseModel):
     published_at: AwareDatetime
     url: HttpUrl
     body_html: str = Field(min_length=1)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=100)
     updated_at: AwareDatetime | None = None
     obligation: bool = False
     # The portal user who submitted the article: role separation forbids them releasing it.
@@ -144,7 +152,7 @@ async def _review_then_fan_out(
     review: ReviewPolicy,
     status: IngestStatus,
 ) -> IngestOutcome:
-    report = check_version(version, review.wording)
+    report = check_version(version, review.wording, allowed_contacts(review, unit))
     session.add(version)
     await session.flush()
     store_findings(session, version, report)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     # The office's wording dictionary (wrong<TAB>correct<TAB>severity<TAB>note), merged on the shipped one.
     wording_file: Path | None = None
+    # Contact data the office publishes as official (one phone / e-mail / address a line, TAB note,
+    # '#' comments), allowed by the personal-data check besides each unit's registered numbers.
+    contact_allowlist_file: Path | None = None
 
     # Holiday schedules for years chinesecalendar does not know yet (see syndicator/workdays.py).
     holiday_schedule_file: Path | None = None

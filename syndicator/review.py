@@ -7,7 +7,7 @@ the portal editor who submitted the article cannot release it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.checks.base import CheckInput
+from syndicator.checks.pii import normalize_contact
 from syndicator.checks.runner import CheckReport, run_checks
 from syndicator.checks.wording import WordingDictionary, load_wording
 from syndicator.config import Settings
@@ -39,6 +40,7 @@ class ReviewPolicy:
 
     wording: WordingDictionary
     alert_chat: int | None = None
+    contact_allowlist: frozenset[str] = frozenset()
     obligations: ObligationConfig = field(default_factory=ObligationConfig)
     # The dashboard's public address: a held version's card links to its preview there.
     public_url: str | None = None
@@ -48,6 +50,7 @@ def review_policy(settings: Settings) -> ReviewPolicy:
     return ReviewPolicy(
         wording=wording_dictionary(settings.wording_file),
         alert_chat=settings.moderation_chat_id,
+        contact_allowlist=contact_allowlist(settings.contact_allowlist_file),
         obligations=obligation_config(settings),
         public_url=settings.dashboard_public_url,
     )
@@ -71,8 +74,31 @@ def _cached_wording(office_file: Path | None, _mtime: float | None) -> WordingDi
     return load_wording(office_file if _mtime is not None else None)
 
 
-def check_version(version: ArticleVersion, wording: WordingDictionary) -> CheckReport:
-    report = run_checks(CheckInput.from_article(version.payload), wording=wording)
+def contact_allowlist(path: Path | None) -> frozenset[str]:
+    """The office's allow-list file, re-read when it changes (like the wording file)."""
+    mtime = path.stat().st_mtime if path and path.exists() else None
+    return _cached_allowlist(path, mtime)
+
+
+@lru_cache(maxsize=4)
+def _cached_allowlist(path: Path | None, _mtime: float | None) -> frozenset[str]:
+    if path is None or _mtime is None:
+        return frozenset()
+    with path.open(encoding="utf-8-sig") as handle:
+        values = (line.split("\t", 1)[0].strip() for line in handle if not line.lstrip().startswith("#"))
+        return frozenset(normalize_contact(v) for v in values if v)
+
+
+def allowed_contacts(review: ReviewPolicy, unit: Unit) -> frozenset[str]:
+    """What the personal-data check lets through for this unit's articles."""
+    return review.contact_allowlist | {normalize_contact(p) for p in unit.contact_phone_list}
+
+
+def check_version(
+    version: ArticleVersion, wording: WordingDictionary, allowed: frozenset[str] = frozenset()
+) -> CheckReport:
+    inp = replace(CheckInput.from_article(version.payload), allowed_contacts=allowed)
+    report = run_checks(inp, wording=wording)
     version.payload = {**version.payload, SANITIZED_KEY: report.sanitized_html}
     version.review_state = ReviewState.HELD if report.held else ReviewState.CLEAR
     return report

@@ -12,6 +12,8 @@ class CommentAct(StrEnum):
     REJECT = "r"
     REPLY = "p"
     COMPLEX = "c"
+    TO_CORRECTION = "t"  # reclassify as a netizen correction (网民纠错)
+    TO_MESSAGE = "m"  # reclassify as an ordinary message
 
 
 class CommentCb(CallbackData, prefix="cm"):

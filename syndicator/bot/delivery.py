@@ -108,7 +108,9 @@ async def _send_card(db: Database, bot: Bot, notification: Notification) -> None
         if comment.card_message_id is not None:
             return  # sent before a crash cut the bookkeeping short
         text = render_card(await card_view(session, comment))
-        keyboard = comment_keyboard(comment_id, comment.revision, comment.state, complex_=comment.complex)
+        keyboard = comment_keyboard(
+            comment_id, comment.revision, comment.state, complex_=comment.complex, category=comment.category
+        )
     message = await bot.send_message(chat_id=notification.chat_id, text=text, reply_markup=keyboard)
     async with db.transaction() as session:
         await session.exec(
@@ -126,7 +128,11 @@ async def _update_card(db: Database, bot: Bot, notification: Notification) -> No
             return  # no card yet: when it is sent it shows the current state anyway
         text = render_card(await card_view(session, comment))
         keyboard = comment_keyboard(
-            comment.id or 0, comment.revision, comment.state, complex_=comment.complex
+            comment.id or 0,
+            comment.revision,
+            comment.state,
+            complex_=comment.complex,
+            category=comment.category,
         )
         chat_id, message_id = comment.card_chat_id, comment.card_message_id
     await _edit(bot, chat_id, message_id, text, keyboard)

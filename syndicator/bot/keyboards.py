@@ -11,6 +11,8 @@ _LABELS = {
     CommentAct.REJECT: "⛔ 拒绝",
     CommentAct.REPLY: "💬 回复",
     CommentAct.COMPLEX: "🧩 标记复杂",
+    CommentAct.TO_CORRECTION: "🛠 改为网民纠错",
+    CommentAct.TO_MESSAGE: "💬 改为普通留言",
 }
 
 
@@ -20,9 +22,9 @@ def _button(act: CommentAct, comment_id: int, revision: int) -> InlineKeyboardBu
 
 
 def comment_keyboard(
-    comment_id: int, revision: int, state: str, *, complex_: bool
+    comment_id: int, revision: int, state: str, *, complex_: bool, category: str = "message"
 ) -> InlineKeyboardMarkup | None:
-    """Pending: all four buttons. Approved: a reply is still possible. Decided for good: none."""
+    """Pending: all buttons. Approved: reply and reclassify still possible. Decided for good: none."""
     rows: list[list[InlineKeyboardButton]] = []
     if state == "pending":
         rows.append(
@@ -36,6 +38,8 @@ def comment_keyboard(
         if not complex_:
             second.append(_button(CommentAct.COMPLEX, comment_id, revision))
         rows.append(second)
+        flip = CommentAct.TO_MESSAGE if category == "correction" else CommentAct.TO_CORRECTION
+        rows.append([_button(flip, comment_id, revision)])
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 

@@ -4,9 +4,9 @@ mask personal data. Only clear spam is auto-rejected; criticism and complaints a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from syndicator.checks import ads, spam
+from syndicator.checks import ads, pii, spam
 from syndicator.checks.base import BLOCK, WARN, Finding, Severity
 from syndicator.checks.wording import WordingDictionary
 
@@ -18,6 +18,7 @@ KIND_MARKUP = "markup"
 KIND_PII = "pii"
 KIND_LINK = "link"
 KIND_WORDING = "wording"
+KIND_CORRECTION = "correction"
 AUTO_REJECT_KINDS = frozenset({KIND_GAMBLING, KIND_AD, KIND_PHISHING})
 
 _URL = re.compile(
@@ -47,14 +48,11 @@ _ABUSE = re.compile(
     re.I,
 )
 _MARKUP = re.compile(r"<\s*/?\s*[a-z][^>]*>|javascript\s*:|on[a-z]+\s*=", re.I)
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3}-?)\d{7,8}(?!\d)")
-# 6-digit region, birth date 18xx-20xx, 3-digit sequence, check character.
-_ID_NUMBER = re.compile(
-    r"(?<![\dXx])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])"
+# 网民纠错: a citizen pointing out an error in the article (江苏: forwarded in 1 working day, resolved in 2).
+_CORRECTION = re.compile(
+    r"纠错|勘误|错别字|写错|笔误|有误|不准确|与原文不一致|应为|更正|"
+    r"(?:链接|附件|网页|页面)(?:打不开|无法打开|失效|错误)"
 )
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
 
 
 @dataclass(frozen=True)
@@ -74,44 +72,41 @@ def screen_comment(text: str, *, wording: WordingDictionary | None = None) -> Co
     ]
     if wording is not None:
         tagged += [(KIND_WORDING, f) for f in wording.find(text)]
-    masked, pii = mask_personal_data(text)
-    tagged += [(KIND_PII, f) for f in pii]
+    tagged += _tag(KIND_CORRECTION, _CORRECTION, text, WARN, "netizen correction (网民纠错)")[:1]
+    found = pii.find_pii(text)
+    tagged += [(KIND_PII, _pii_finding(match)) for match in found]
     kinds = {kind for kind, _ in tagged}
-    findings = sorted((f for _, f in tagged), key=lambda f: f.position)
-    return CommentScreening(findings, masked, bool(kinds & AUTO_REJECT_KINDS), kinds)
+    # Finding lines quote what they matched: personal data is masked there too.
+    findings = sorted((_masked(f) for _, f in tagged), key=lambda f: f.position)
+    return CommentScreening(findings, pii.mask(text, found), bool(kinds & AUTO_REJECT_KINDS), kinds)
 
 
 def mask_personal_data(text: str) -> tuple[str, list[Finding]]:
-    """Mobile, landline and ID numbers keep their first 3 and last 4 characters."""
-    findings: list[Finding] = []
-    for pattern, rule, describe in (
-        (_ID_NUMBER, "comment.pii_id_number", _describe_id),
-        (_MOBILE, "comment.pii_mobile", lambda _: "mobile number masked"),
-        (_LANDLINE, "comment.pii_landline", lambda _: "landline number masked"),
-    ):
-        for match in pattern.finditer(text):
-            findings.append(Finding(rule, WARN, describe(match.group()), _mask(match.group()), match.start()))
-        text = pattern.sub(lambda m: _mask(m.group()), text)
-    return text, findings
+    """The text with personal data masked, and one finding per item masked."""
+    found = pii.find_pii(text)
+    return pii.mask(text, found), [_pii_finding(match) for match in found]
 
 
-def id_checksum_ok(number: str) -> bool:
-    total = sum(int(digit) * weight for digit, weight in zip(number[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == number[17].upper()
+def _pii_finding(match: pii.PiiMatch) -> Finding:
+    message = f"{match.kind.replace('_', ' ')} masked" + (
+        "" if match.valid else " (checksum fails: mistyped or fake)"
+    )
+    return Finding(f"comment.pii_{match.kind}", WARN, message, pii.mask_value(match), match.start)
 
 
-def _describe_id(number: str) -> str:
-    # A mistyped ID is still someone's personal data: masked either way, the checksum only informs.
-    return "ID number masked" + ("" if id_checksum_ok(number) else " (checksum fails: mistyped or fake)")
-
-
-def _mask(value: str) -> str:
-    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+def _masked(finding: Finding) -> Finding:
+    if not pii.may_hold_pii(finding.matched):
+        return finding
+    masked = pii.mask(finding.matched)
+    return finding if masked == finding.matched else replace(finding, matched=masked)
 
 
 def _spam(text: str) -> list[tuple[str, Finding]]:
     found = [(KIND_GAMBLING, f) for f in spam.gambling_findings(text, "body")]
-    found += _tag(KIND_GAMBLING, spam.BRAND, text, BLOCK, "betting brand")
+    found += [
+        (KIND_GAMBLING, Finding("comment.gambling", BLOCK, "betting brand", m.group().strip(), m.start()))
+        for m in spam.latin_brands(text)
+    ]
     found += [(KIND_AD, f) for f in ads.find_ads(text)]
     found += _tag(KIND_AD, _AD_TERMS, text, BLOCK, "advertising")
     return found

@@ -59,6 +59,8 @@ _HIDDEN_STYLE = re.compile(
     r"|font-size\s*:\s*0(?:px|pt|em|rem|%)?\s*(?:;|$)|(?:left|top|text-indent)\s*:\s*-\d{3,}",
     re.I,
 )
+# Injected SEO markup repeats one made-up id on many empty elements (ids are unique in real pages).
+SHARED_ID_MIN = 4
 _SCRIPT_URL = re.compile(r"^\s*(?:javascript|vbscript|data)\s*:", re.I)
 _TAG_IN_TITLE = re.compile(r"<\s*/?\s*[a-z][^>]*>", re.I)
 
@@ -147,10 +149,12 @@ class _Prefilter(HTMLParser):
         self._stack: list[_Open] = []
         self._skip_root: _Open | None = None
         self.findings: list[Finding] = []
+        self._empty_ids: dict[str, list[int]] = {}  # id -> positions of empty elements carrying it
 
     def output(self) -> str:
         while self._stack:
             self._close(self._stack.pop())
+        self._report_shared_ids()
         return "".join(self._out)
 
     # -- parser callbacks ------------------------------------------------------------------
@@ -234,6 +238,8 @@ class _Prefilter(HTMLParser):
             self._mark_parent_content(element)
         else:
             del self._out[element.out_index :]
+            if element.attrs.get("id"):
+                self._empty_ids.setdefault(element.attrs["id"], []).append(element.position)
             self._report_empty(element)
 
     def _mark_parent_content(self, element: _Open) -> None:
@@ -259,6 +265,12 @@ class _Prefilter(HTMLParser):
                 f"<{element.tag}>",
                 element.position,
             )
+
+    def _report_shared_ids(self) -> None:
+        for id_, positions in self._empty_ids.items():
+            if len(positions) >= SHARED_ID_MIN:
+                message = f"{len(positions)} empty elements share the id {id_!r}: injected markup"
+                self._report("sanitize.injected_tags", BLOCK, message, f'id="{id_}"', positions[0])
 
     def _report_skipped(self, element: _Open) -> None:
         text = "".join(element.skipped_text)

@@ -13,6 +13,7 @@ from syndicator.accounts import runtime_problems, secret_problem
 from syndicator.cli.support import CLI_ACTOR, in_transaction, print_rows, with_database
 from syndicator.models import AccountStatus, ChannelAccount, Unit, User
 
+CONTACT_HELP = "a number the unit publishes as its own (hotline, office phone); repeat for more"
 units_app = typer.Typer(help="Government units.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Channel accounts of units.", no_args_is_help=True)
 users_app = typer.Typer(help="People, their roles and API tokens.", no_args_is_help=True)
@@ -23,15 +24,42 @@ def units_add(
     name: str,
     level: Annotated[str, typer.Option(help="national|province|city|county|department")],
     parent: Annotated[str | None, typer.Option()] = None,
+    contact_phone: Annotated[list[str] | None, typer.Option(help=CONTACT_HELP)] = None,
 ) -> None:
-    unit = in_transaction(lambda s: admin.add_unit(s, name, level, parent, actor=CLI_ACTOR))
+    unit = in_transaction(
+        lambda s: admin.add_unit(s, name, level, parent, actor=CLI_ACTOR, contact_phones=contact_phone or ())
+    )
     typer.echo(f"unit {unit.id} {unit.name} added")
+
+
+@units_app.command("update")
+def units_update(
+    name: str,
+    contact_phone: Annotated[list[str] | None, typer.Option(help=CONTACT_HELP)] = None,
+    clear_contact_phones: Annotated[bool, typer.Option(help="forget every registered number")] = False,
+) -> None:
+    phones = [] if clear_contact_phones else contact_phone
+    unit = in_transaction(lambda s: admin.update_unit(s, name, contact_phones=phones, actor=CLI_ACTOR))
+    typer.echo(
+        f"unit {unit.id} {unit.name} updated; contact phones: {', '.join(unit.contact_phone_list) or '-'}"
+    )
 
 
 @units_app.command("list")
 def units_list() -> None:
     units = in_transaction(lambda s: _all(s, Unit))
-    print_rows([{"id": u.id, "name": u.name, "level": u.level, "parent": u.parent_id or ""} for u in units])
+    print_rows(
+        [
+            {
+                "id": u.id,
+                "name": u.name,
+                "level": u.level,
+                "parent": u.parent_id or "",
+                "contact_phones": ",".join(u.contact_phone_list),
+            }
+            for u in units
+        ]
+    )
 
 
 ApiBaseUrl = Annotated[

@@ -12,7 +12,14 @@ from syndicator.models.audit import AuditEvent, WebhookDelivery
 from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
 from syndicator.models.dashboard import AppSecret, DashboardSession
-from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
+from syndicator.models.moderation import (
+    ApplyState,
+    Comment,
+    CommentCategory,
+    CommentCursor,
+    CommentState,
+    Notification,
+)
 from syndicator.models.obligation import FeedState, Obligation, ObligationState, SilenceWarning, UpstreamItem
 from syndicator.models.org import (
     LIVE_ACCOUNT_STATUSES,
@@ -34,6 +41,7 @@ __all__ = [
     "CheckResult",
     "Comment",
     "CommentCursor",
+    "CommentCategory",
     "CommentState",
     "FeedState",
     "Notification",

@@ -19,6 +19,14 @@ class CommentState(StrEnum):
     REPLIED = "replied"
 
 
+class CommentCategory(StrEnum):
+    """What a comment is, which decides its clock: a message is answered in 2 working days; a
+    netizen correction (网民纠错, 江苏) is forwarded within 1 and resolved within 2."""
+
+    MESSAGE = "message"
+    CORRECTION = "correction"
+
+
 class ApplyState(StrEnum):
     """Whether a moderator's decision has been carried out on the platform."""
 
@@ -45,6 +53,11 @@ class Comment(SQLModel, table=True):
     screening: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     state: str = Field(default=CommentState.PENDING, sa_type=String(20), index=True)
     complex: bool = False
+    category: str = Field(
+        default=CommentCategory.MESSAGE,
+        sa_column=Column(String(20), nullable=False, server_default="message"),
+    )
+    forward_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # corrections only
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reply_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     due_provisional: bool = False  # the due date's year is in no known holiday schedule

@@ -41,7 +41,14 @@ class Unit(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(200), unique=True, nullable=False))
     level: str = Field(sa_type=String(20))
     parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    # The unit's own published numbers (hotline, office phone), comma-separated digits: the
+    # personal-data check lets these through (`units add/update --contact-phone`).
+    contact_phones: str | None = Field(default=None, sa_type=String(1000))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    @property
+    def contact_phone_list(self) -> list[str]:
+        return [p for p in (self.contact_phones or "").split(",") if p]
 
 
 class ChannelAccount(SQLModel, table=True):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from syndicator.checks.pii import mask
 from syndicator.workdays import deadline_text
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -22,11 +25,22 @@ STATE_LABELS = {
     "replied": "💬 已回复",
 }
 SEVERITY_ICONS = {"block": "🚫", "warn": "⚠️"}
+# Citizen text is shown inside a block whose every line starts with this marker, so a line typed
+# by a citizen can never pass for one of the card's own fields (作者：…, 状态：…).
+QUOTE_MARK = "┃ "
+NEWLINE_SHOWN = "⏎"
+CATEGORY_LABELS = {"message": "普通留言", "correction": "网民纠错"}
+FORWARD_DAYS = 1  # 江苏: netizen corrections forwarded within 1 working day, resolved within 2
+RESOLVE_DAYS = 2
+_LINE_BREAKS = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 # Screening rules (syndicator/checks) in moderators' words; the checks' own messages are English.
 RULE_LABELS = {
     "comment.pii_mobile": "手机号码（已屏蔽）",
     "comment.pii_landline": "固定电话（已屏蔽）",
     "comment.pii_id_number": "身份证号码（已屏蔽）",
+    "comment.pii_bank_card": "银行卡号（已屏蔽）",
+    "comment.pii_email": "电子邮箱（已屏蔽）",
+    "comment.correction": "网民纠错",
     "comment.gambling": "博彩",
     "comment.ad": "商业广告",
     "comment.phishing": "诈骗/钓鱼诱导",
@@ -68,7 +82,28 @@ class CardView:
     apply_state: str = "none"
     apply_error: str | None = None
     premoderated: bool = True
+    category: str = "message"
+    forward_due_at: datetime | None = None
     extra_lines: Sequence[str] = field(default_factory=tuple)
+
+
+def one_line(text: str, limit: int = 80) -> str:
+    """Citizen-supplied text on one line: line breaks shown as ⏎, invisible controls dropped."""
+    flat = _visible(_LINE_BREAKS.sub(NEWLINE_SHOWN, text)).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def quote_block(text: str, limit: int = 1500) -> str:
+    """Citizen text as one delimited block: a header, every line marked, an end line."""
+    text = text if len(text) <= limit else text[:limit] + "……"
+    lines = [_visible(line) for line in _LINE_BREAKS.split(text)]
+    body = "\n".join(QUOTE_MARK + line for line in lines)
+    return f"┏ 评论原文（网民提交，以 ┃ 开头）\n{body}\n┗ 原文结束"
+
+
+def _visible(text: str) -> str:
+    """Drop control and format characters (bidi overrides, zero-width joiners) that disguise text."""
+    return "".join(c for c in text if c == "\t" or unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def local_time(value: datetime) -> str:
@@ -93,11 +128,24 @@ def findings_text(findings: Sequence[dict[str, Any]]) -> str:
         icon = SEVERITY_ICONS.get(str(finding.get("severity")), "•")
         rule = str(finding.get("rule") or "")
         label = RULE_LABELS.get(rule) or RULE_LABELS.get(rule.split(".")[0]) or rule or "其他"
-        matched = str(finding.get("matched") or "")
-        lines.append(f"{icon} {label}" + (f"：“{matched[:30]}”" if matched else ""))
+        # Findings quote citizen text: masked again here (rows stored before masking existed) and flat.
+        matched = one_line(mask(str(finding.get("matched") or "")), 30)
+        lines.append(f"{icon} {label}" + (f"：“{matched}”" if matched else ""))
     if len(findings) > 8:
         lines.append(f"……另有 {len(findings) - 8} 条")
     return "\n".join(lines)
+
+
+def category_text(view: CardView) -> str:
+    """The comment's kind and, for a netizen correction, the 江苏 clock (forward 1, resolve 2)."""
+    if view.category != "correction":
+        return f"类别：{CATEGORY_LABELS['message']}"
+    forward = deadline_text(view.forward_due_at) if view.forward_due_at else "未设定"
+    resolve = deadline_text(view.reply_due_at) if view.reply_due_at else "未设定"
+    return (
+        f"类别：🛠 {CATEGORY_LABELS['correction']}（江苏规定：{FORWARD_DAYS} 个工作日内转交，"
+        f"{RESOLVE_DAYS} 个工作日内办结）\n转交期限：{forward} 前　办结期限：{resolve} 前"
+    )
 
 
 def apply_text(view: CardView) -> str | None:
@@ -106,7 +154,7 @@ def apply_text(view: CardView) -> str | None:
     if view.apply_state == "applied":
         return "平台：已生效"
     if view.apply_state == "failed":
-        return f"❗ 平台拒绝执行：{view.apply_error or '未知原因'}"
+        return f"❗ 平台拒绝执行：{one_line(view.apply_error or '未知原因', 200)}"
     return None
 
 
@@ -125,18 +173,17 @@ def decision_text(view: CardView) -> str:
 
 
 def render_card(view: CardView) -> str:
-    text = view.text if len(view.text) <= MAX_COMMENT_CHARS else view.text[:MAX_COMMENT_CHARS] + "……"
+    """Our fields one per line; what a citizen wrote (name, text) can only appear quoted or flattened."""
     edited = f"（第 {view.revision} 版，评论已修改）" if view.revision > 1 else ""
     channel = PLATFORM_LABELS.get(view.platform, view.platform)
     parts = [
         f"💬 新评论 #{view.comment_id}{edited}",
-        f"渠道：{channel} · {view.account_name}",
-        f"文章：{view.article_title}",
-        f"作者：{view.author}　时间：{local_time(view.received_at)}",
-        "────────",
-        text,
-        "────────",
+        f"渠道：{channel} · {one_line(view.account_name)}",
+        f"文章：{one_line(view.article_title)}",
+        f"作者：「{one_line(mask(view.author), 40)}」　时间：{local_time(view.received_at)}",
+        quote_block(mask(view.text), MAX_COMMENT_CHARS),
         findings_text(view.findings),
+        category_text(view),
         due_text(view.reply_due_at, view.due_provisional, complex_=view.complex),
     ]
     if not view.premoderated:
@@ -168,11 +215,12 @@ def render_queue(entries: Sequence[QueueEntry], *, page: int, pages: int, total:
         return "🎉 当前没有待审核的评论。"
     lines = [f"📋 待审核评论：共 {total} 条（第 {page + 1}/{pages} 页）"]
     for entry in entries:
-        snippet = entry.text if len(entry.text) <= 40 else entry.text[:40] + "……"
+        snippet = one_line(mask(entry.text), 40)
         due = deadline_text(entry.reply_due_at) if entry.reply_due_at else "—"
         flags = ("【已超期】" if entry.overdue else "") + ("【暂定】" if entry.due_provisional else "")
         channel = PLATFORM_LABELS.get(entry.platform, entry.platform)
-        lines.append(f"#{entry.comment_id} [{channel}] {entry.author}：{snippet}\n　期限 {due}{flags}")
+        author = one_line(entry.author, 20)
+        lines.append(f"#{entry.comment_id} [{channel}] 「{author}」：{snippet}\n　期限 {due}{flags}")
     return "\n".join(lines)
 
 
@@ -201,7 +249,7 @@ def render_stats(stats: DailyStats) -> str:
         for entry in stats.overdue[:10]:
             due = deadline_text(entry.reply_due_at) if entry.reply_due_at else "—"
             provisional = "（暂定）" if entry.due_provisional else ""
-            lines.append(f"#{entry.comment_id} {entry.author}：期限 {due}{provisional}")
+            lines.append(f"#{entry.comment_id} 「{one_line(entry.author, 20)}」：期限 {due}{provisional}")
     return "\n".join(lines)
 
 

@@ -26,6 +26,7 @@ from syndicator.models import (
     Article,
     ChannelAccount,
     Comment,
+    CommentCategory,
     CommentState,
     Notification,
     Publication,
@@ -40,6 +41,8 @@ log = structlog.get_logger(__name__)
 SYSTEM_ACTOR = "system:screening"
 REPLY_DAYS = 2  # 兴宁 兴市府办〔2014〕19号: citizens' messages answered within 2 working days
 COMPLEX_REPLY_DAYS = 10
+CORRECTION_FORWARD_DAYS = 1  # 江苏: netizen corrections forwarded within 1 working day …
+CORRECTION_RESOLVE_DAYS = 2  # … and resolved within 2
 AUTO_REJECT_REASON = "自动拒绝：垃圾信息"
 CARD_KIND = "comment_card"
 SUPERSEDED_KIND = "card_superseded"
@@ -78,6 +81,19 @@ class DueDates:
         if cached is None:
             cached = self._cache[key] = self.calendar.add_working_days(received, days)
         return cached
+
+
+def category_clock(
+    calendar: WorkCalendar, received: datetime, category: str, *, complex_: bool = False
+) -> dict[str, Any]:
+    """The due-date columns for a comment of `category` received at `received`."""
+    if category == CommentCategory.CORRECTION:
+        forward = calendar.add_working_days(received, CORRECTION_FORWARD_DAYS)
+        resolve = calendar.add_working_days(received, CORRECTION_RESOLVE_DAYS)
+        provisional = forward.provisional or resolve.provisional
+        return {"forward_due_at": forward.at, "reply_due_at": resolve.at, "due_provisional": provisional}
+    due = calendar.add_working_days(received, COMPLEX_REPLY_DAYS if complex_ else REPLY_DAYS)
+    return {"forward_due_at": None, "reply_due_at": due.at, "due_provisional": due.provisional}
 
 
 async def ingest_comments(
@@ -120,6 +136,9 @@ async def ingest_comments(
             continue
         received = _aware(remote.created_at)
         due = dues.due(received, complex_=False)
+        # The screening spots a likely netizen correction; a moderator can reclassify it.
+        category = CommentCategory.CORRECTION if "correction" in screening.kinds else CommentCategory.MESSAGE
+        clock = category_clock(calendar, received, category) if category == CommentCategory.CORRECTION else {}
         rows.append(
             {
                 "platform": account.platform,
@@ -135,6 +154,9 @@ async def ingest_comments(
                 "received_at": received,
                 "reply_due_at": due.at,
                 "due_provisional": due.provisional,
+                "category": category,
+                "forward_due_at": None,
+                **clock,
                 **fields,
             }
         )

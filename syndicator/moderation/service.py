@@ -19,12 +19,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import Platform
 from syndicator import audit
-from syndicator.models import ApplyState, ChannelAccount, Comment, CommentState, User, utcnow
-from syndicator.moderation.cards import CardView
+from syndicator.models import ApplyState, ChannelAccount, Comment, CommentCategory, CommentState, User, utcnow
+from syndicator.moderation.cards import CATEGORY_LABELS, CardView
 from syndicator.moderation.intake import (
     COMPLEX_REPLY_DAYS,
     IngestResult,
     card_key,
+    category_clock,
     ingest_comments,
 )
 from syndicator.workdays import WorkCalendar
@@ -38,6 +39,7 @@ __all__ = [
     "card_view",
     "ingest_comments",
     "mark_complex",
+    "reclassify_comment",
     "reject_comment",
     "reply_to_comment",
 ]
@@ -166,6 +168,55 @@ async def mark_complex(
     return Decision(Outcome.DECIDED, comment, reviewer)
 
 
+async def reclassify_comment(
+    session: AsyncSession,
+    comment_id: int,
+    category: CommentCategory | str,
+    *,
+    reviewer: User,
+    calendar: WorkCalendar,
+    revision: int | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """A moderator says what the comment is. A netizen correction (网民纠错) is forwarded within 1
+    working day and resolved within 2 (江苏), counted from its arrival; a message goes back to the
+    reply clock (2 working days, 10 if complex)."""
+    if category not in CommentCategory.__members__.values():
+        return Decision(Outcome.INVALID, message=f"未知的类别：{category}")
+    category = CommentCategory(category)
+    comment = await session.get(Comment, comment_id)
+    if comment is None:
+        return Decision(Outcome.NOT_FOUND)
+    if comment.category == category:
+        return Decision(Outcome.INVALID, comment, message=f"该评论已是{CATEGORY_LABELS[category]}")
+    clock = category_clock(calendar, comment.received_at, category, complex_=comment.complex)
+    result = await session.exec(
+        update(Comment)
+        .where(
+            col(Comment.id) == comment_id,
+            col(Comment.revision) == (revision or comment.revision),
+            col(Comment.category) == comment.category,
+            col(Comment.state).in_((CommentState.PENDING, CommentState.APPROVED)),
+        )
+        .values(category=category, updated_at=now or utcnow(), **clock)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(comment)
+    if result.rowcount != 1:
+        return await _lost(session, comment, revision)
+    audit.record(
+        session,
+        actor=f"user:{reviewer.name}",
+        action="comment.reclassified",
+        object_type="comment",
+        object_id=comment_id,
+        revision=comment.revision,
+        category=category.value,
+        reply_due_at=comment.reply_due_at.isoformat() if comment.reply_due_at else None,
+    )
+    return Decision(Outcome.DECIDED, comment, reviewer)
+
+
 async def _decide(
     session: AsyncSession,
     comment_id: int,
@@ -249,4 +300,6 @@ async def card_view(session: AsyncSession, comment: Comment) -> CardView:
         apply_state=comment.apply_state,
         apply_error=comment.apply_error,
         premoderated=comment.platform in PREMODERATED,
+        category=comment.category,
+        forward_due_at=comment.forward_due_at,
     )

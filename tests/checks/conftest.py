@@ -16,6 +16,8 @@ from syndicator.checks.base import CheckInput
 
 CORPUS = Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "corpus"
 ARTICLE_NAMES = ("000", "001", "002", "003")
+# What the corpus units register as their own contact numbers (`units add --contact-phone`).
+REGISTERED_CONTACTS = {"兴宁市人民政府办公室": frozenset({"6166558"})}
 
 ArticleFactory = Callable[..., CheckInput]
 
@@ -35,7 +37,9 @@ def article() -> ArticleFactory:
     """article("001", title=..., body_html=...) -> a CheckInput built from a real corpus article."""
 
     def make(name: str, **overrides: Any) -> CheckInput:
-        return replace(CheckInput.from_article(load_article(name)), **overrides)
+        real = CheckInput.from_article(load_article(name))
+        real = replace(real, allowed_contacts=REGISTERED_CONTACTS.get(real.unit, frozenset()))
+        return replace(real, **overrides)
 
     return make
 

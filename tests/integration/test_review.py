@@ -151,7 +151,11 @@ def test_check_command_exit_codes() -> None:
     from syndicator.cli import app
 
     runner = CliRunner()
-    clean = runner.invoke(app, ["check", str(CORPUS / "portal-articles" / "001.json")])
+    clean = runner.invoke(app, ["check", str(CORPUS / "portal-articles" / "003.json")])
+    # 001 prints its unit's office number: clean once the number is given as the unit's own.
+    xingning = str(CORPUS / "portal-articles" / "001.json")
+    assert runner.invoke(app, ["check", xingning]).exit_code == 1
+    assert runner.invoke(app, ["check", xingning, "--contact-phone", "6166558"]).exit_code == 0
     warned = runner.invoke(app, ["check", str(CORPUS / "portal-articles" / "000.json")])
     assert clean.exit_code == 0 and warned.exit_code == 1 and "〔201457号" in warned.output
     as_json = runner.invoke(app, ["check", "--json", str(CORPUS / "portal-articles" / "000.json")])

@@ -44,7 +44,7 @@ async def test_comment_reaches_a_card_and_approval_publishes_it(
     assert ARTICLE_TITLE in card["text"] and "应用" in card["text"]
     assert "手机号码（已屏蔽）" in card["text"] and "回复期限" in card["text"]
     buttons = telegram.buttons(CHAT, card["message_id"])
-    assert set(buttons) == {"✅ 通过", "⛔ 拒绝", "💬 回复", "🧩 标记复杂"}
+    assert set(buttons) == {"✅ 通过", "⛔ 拒绝", "💬 回复", "🧩 标记复杂", "🛠 改为网民纠错"}
 
     async with polling_bot(mod_settings, db):
         telegram.press(ALICE, CHAT, card["message_id"], buttons["✅ 通过"])

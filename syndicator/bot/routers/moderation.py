@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from syndicator.bot.callbacks import CommentAct, CommentCb, ReplyAct, ReplyCb
 from syndicator.bot.keyboards import comment_keyboard, reply_preview_keyboard
 from syndicator.bot.middlewares import AfterCommit
-from syndicator.models import Comment, CommentState, User
+from syndicator.models import Comment, CommentCategory, CommentState, User
 from syndicator.moderation import service
 from syndicator.moderation.cards import STATE_LABELS, local_time, render_card
 from syndicator.moderation.queue import enqueue_apply
@@ -23,6 +23,12 @@ DONE = {
     CommentAct.APPROVE: "已通过，正在发布到平台",
     CommentAct.REJECT: "已拒绝",
     CommentAct.COMPLEX: "已标记为复杂：回复期限延长至 10 个工作日",
+    CommentAct.TO_CORRECTION: "已改为网民纠错：1 个工作日内转交，2 个工作日内办结",
+    CommentAct.TO_MESSAGE: "已改为普通留言：2 个工作日内答复",
+}
+CATEGORY_OF = {
+    CommentAct.TO_CORRECTION: CommentCategory.CORRECTION,
+    CommentAct.TO_MESSAGE: CommentCategory.MESSAGE,
 }
 
 
@@ -71,6 +77,26 @@ async def complex_(
         revision=callback_data.revision,
     )
     await present(query, session, decision, after_commit, bot, None, done=DONE[CommentAct.COMPLEX])
+
+
+async def reclassify(
+    query: CallbackQuery,
+    callback_data: CommentCb,
+    session: AsyncSession,
+    reviewer: User,
+    after_commit: AfterCommit,
+    bot: Bot,
+    calendar: WorkCalendar,
+) -> None:
+    decision = await service.reclassify_comment(
+        session,
+        callback_data.comment_id,
+        CATEGORY_OF[callback_data.action],
+        reviewer=reviewer,
+        calendar=calendar,
+        revision=callback_data.revision,
+    )
+    await present(query, session, decision, after_commit, bot, None, done=DONE[callback_data.action])
 
 
 async def start_reply(
@@ -209,7 +235,9 @@ async def present(
         label = STATE_LABELS.get(comment.state, comment.state)
         after_commit.add(query.answer, f"该评论已由 {who} 于 {when} 处理（{label}）", show_alert=True)
     text = render_card(await service.card_view(session, comment))
-    keyboard = comment_keyboard(comment.id, comment.revision, comment.state, complex_=comment.complex)
+    keyboard = comment_keyboard(
+        comment.id, comment.revision, comment.state, complex_=comment.complex, category=comment.category
+    )
     chat_id = comment.card_chat_id or (query.message.chat.id if query.message else None)
     message_id = comment.card_message_id or (query.message.message_id if query.message else None)
     if chat_id is not None and message_id is not None:
@@ -226,6 +254,9 @@ def build_router() -> Router:
         decide, CommentCb.filter(F.action.in_({CommentAct.APPROVE, CommentAct.REJECT}))
     )
     router.callback_query.register(complex_, CommentCb.filter(F.action == CommentAct.COMPLEX))
+    router.callback_query.register(
+        reclassify, CommentCb.filter(F.action.in_({CommentAct.TO_CORRECTION, CommentAct.TO_MESSAGE}))
+    )
     router.callback_query.register(start_reply, CommentCb.filter(F.action == CommentAct.REPLY))
     router.message.register(reply_text, ReplyForm.text, F.text, ~F.text.startswith("/"))
     router.callback_query.register(send_reply, ReplyCb.filter(F.action == ReplyAct.SEND), ReplyForm.confirm)
