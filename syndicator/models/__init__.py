@@ -11,13 +11,21 @@ from syndicator.models.article import (
 from syndicator.models.audit import AuditEvent, WebhookDelivery
 from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
-from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
+from syndicator.models.moderation import (
+    ApplyState,
+    ChatDelivery,
+    Comment,
+    CommentCursor,
+    CommentState,
+    Notification,
+)
 from syndicator.models.obligation import FeedState, Obligation, ObligationState, UpstreamItem
 from syndicator.models.org import AccountStatus, ApiToken, ChannelAccount, Role, Unit, UnitLevel, User
 
 __all__ = [
     "AccountStatus",
     "ApplyState",
+    "ChatDelivery",
     "CheckResult",
     "Comment",
     "CommentCursor",
