@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from syndicator.config import Settings
 from syndicator.db import open_database
 from syndicator.ingest.deps import ApiState
-from syndicator.ingest.routes import articles, consistency, health, publications, reviews, wechat
+from syndicator.ingest.routes import articles, consistency, health, publications, reviews, wechat, wecom
 from syndicator.moderation import routes as comments
 from syndicator.obligations import dashboard
 from syndicator.obligations import routes as compliance
@@ -45,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
         comments,
         consistency,
         wechat,
+        wecom,
         health,
         compliance,
         dashboard,
