@@ -104,6 +104,7 @@ async def add_user(
     telegram_id: int | None,
     scope: str | None,
     actor: str,
+    wecom_user: str | None = None,
 ) -> User:
     unknown = [r for r in roles if r not in Role.__members__.values()]
     if unknown or not roles:
@@ -112,7 +113,11 @@ async def add_user(
         raise AdminError(f"user {name!r} already exists")
     scope_id = (await unit_by_name(session, scope)).id if scope else None
     user = User(
-        name=name, roles=",".join(sorted(set(roles))), telegram_id=telegram_id, scope_unit_id=scope_id
+        name=name,
+        roles=",".join(sorted(set(roles))),
+        telegram_id=telegram_id,
+        wecom_user=wecom_user or None,
+        scope_unit_id=scope_id,
     )
     session.add(user)
     await session.flush()

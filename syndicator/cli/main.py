@@ -83,13 +83,15 @@ def worker() -> None:
 
 @app.command()
 def bot() -> None:
-    """Run the moderator bot (Telegram long polling)."""
-    from syndicator.bot.app import TelegramNotConfiguredError, run_bot
+    """Run the chat front ends (SYNDICATOR_CHAT_FRONTENDS): the Telegram bot and/or the WeCom sender."""
+    from syndicator.bot.client import TelegramNotConfiguredError
+    from syndicator.chat import run_chat
+    from syndicator.wecom.client import WeComNotConfiguredError
 
     configure_logging()
     try:
-        asyncio.run(run_bot(get_settings()))
-    except TelegramNotConfiguredError as exc:
+        asyncio.run(run_chat(get_settings()))
+    except (TelegramNotConfiguredError, WeComNotConfiguredError) as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
         pass
