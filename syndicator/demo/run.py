@@ -34,6 +34,7 @@ from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database, open_database
 from syndicator.demo import obligations as demo_obligations
+from syndicator.demo import wecom as demo_wecom
 from syndicator.demo.comments import run_comment_step
 from syndicator.ingest.app import create_app
 from syndicator.migrate import upgrade
@@ -100,6 +101,8 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         return False
     await asyncio.to_thread(upgrade, settings.database_url)  # alembic runs its own event loop
     servers = {c.platform: BackgroundServer(c.emulator()).start() for c in CHANNELS}
+    wecom = BackgroundServer(demo_wecom.emulator()).start()  # the moderators' chat
+    settings = settings.model_copy(update=demo_wecom.settings_update(wecom.url))
     api = BackgroundServer(create_app(settings)).start()
     db = open_database(settings.database_url)
     worker = Worker(**{**worker_settings(settings), "handle_signals": False})
@@ -115,12 +118,15 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         published = await _summarise(db, console)
         await _obligations(db, api.url, articles, timeout, console)
         moderated = await _comments(db, settings, servers["app"].url, timeout, console)
-        return published and moderated
+        urls = {"api": api.url, "wecom": wecom.url, "app": servers["app"].url}
+        from_wecom = await _wecom(db, settings, urls, timeout, console)
+        return published and moderated and from_wecom
     finally:
         worker_task.cancel()
         await worker.close()
         await db.dispose()
         api.stop()
+        wecom.stop()
         for server in servers.values():
             server.stop()
 
@@ -150,6 +156,17 @@ async def _comments(db: Database, settings: Settings, app_url: str, timeout: flo
     redis = await connect(settings.redis_url, settings.queue_name)
     try:
         return await run_comment_step(db, redis, app_url, console, timeout)
+    finally:
+        await redis.aclose()
+
+
+async def _wecom(
+    db: Database, settings: Settings, urls: dict[str, str], timeout: float, console: Console
+) -> bool:
+    console.print("\n[bold]Moderation from WeCom (企业微信)[/]: a moderator presses 通过 on the WeCom card.")
+    redis = await connect(settings.redis_url, settings.queue_name)
+    try:
+        return await demo_wecom.run_wecom_step(db, settings, redis, urls, console, timeout)
     finally:
         await redis.aclose()
 
