@@ -163,3 +163,17 @@ async def test_a_stale_press_after_someone_decided_says_who(
     async with db.transaction() as session:
         assert (await session.exec(select(Comment))).one().state == "rejected"
     assert state(wecom.url)["token_calls"] == 1  # one token for every call of the test
+
+
+async def test_marking_complex_from_wecom_extends_the_deadline_on_every_card(
+    wecom_settings: Settings, db: Database, wecom_world: World, wecom: BackgroundServer, callback_api: str
+) -> None:
+    seed_comment(wecom_world.app_url, "关于拆迁补偿标准的详细问题")
+    task_id, card = await comment_to_card(wecom_settings, db, wecom.url)
+    press(wecom.url, "li", task_id, buttons(card)["标记复杂"])
+    await deliver(wecom_settings, db)
+    _, card = only_card(wecom.url)
+    assert "10 个工作日，复杂" in card["content"]["sub_title_text"]
+    assert set(buttons(card)) == {"通过", "拒绝", "回复"}
+    async with db.transaction() as session:
+        assert (await session.exec(select(Comment))).one().complex
