@@ -4,13 +4,16 @@ card on the WeCom emulator -> a member presses a button (encrypted callback to t
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
-from sqlmodel import select
+from sqlmodel import col, select
 
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.models import AuditEvent, ChatDelivery, Comment
+from syndicator.moderation.cards import STATE_LABELS
 from tests.moderation.conftest import ARTICLE_TITLE, World, public_comments, run_jobs, seed_comment
 from tests.wecom.conftest import (
     MEMBERS,
@@ -149,19 +152,29 @@ async def test_queue_stats_and_compliance_as_text_commands(
     assert "尚未登记" not in write(wecom.url, "qian", "合规")["reply"]["Content"]
 
 
-async def test_a_stale_press_after_someone_decided_says_who(
+async def test_two_members_pressing_at_once_make_one_decision(
     wecom_settings: Settings, db: Database, wecom_world: World, wecom: BackgroundServer, callback_api: str
 ) -> None:
     seed_comment(wecom_world.app_url, "希望加快进度")
     task_id, card = await comment_to_card(wecom_settings, db, wecom.url)
-    press(wecom.url, "wang", task_id, buttons(card)["拒绝"])
-    press(wecom.url, "li", task_id, buttons(card)["通过"])  # li's card was not redrawn yet
-    told = await eventually(
-        lambda: next((t for t in texts_to(wecom.url, "li") if "已由 alice" in t), None), what="li told"
+    await asyncio.gather(
+        asyncio.to_thread(press, wecom.url, "wang", task_id, buttons(card)["拒绝"]),
+        asyncio.to_thread(press, wecom.url, "li", task_id, buttons(card)["通过"]),
     )
-    assert "已拒绝" in told
     async with db.transaction() as session:
-        assert (await session.exec(select(Comment))).one().state == "rejected"
+        comment = (await session.exec(select(Comment))).one()
+        decisions = (
+            await session.exec(
+                select(AuditEvent).where(col(AuditEvent.action).in_(("comment.approved", "comment.rejected")))
+            )
+        ).all()
+    assert len(decisions) == 1
+    winner, loser = ("alice", "li") if comment.state == "rejected" else ("bob", "wang")
+    told = await eventually(
+        lambda: next((t for t in texts_to(wecom.url, loser) if f"已由 {winner}" in t), None),
+        what="loser told",
+    )
+    assert STATE_LABELS[comment.state] in told
     assert state(wecom.url)["token_calls"] == 1  # one token for every call of the test
 
 
