@@ -111,6 +111,8 @@ async def add_user(
         raise AdminError(f"unknown role(s) {unknown}; use one or more of: {', '.join(Role)}")
     if (await session.exec(select(User).where(User.name == name))).first() is not None:
         raise AdminError(f"user {name!r} already exists")
+    if wecom_user and (await session.exec(select(User).where(User.wecom_user == wecom_user))).first():
+        raise AdminError(f"WeCom member {wecom_user!r} already belongs to another user")
     scope_id = (await unit_by_name(session, scope)).id if scope else None
     user = User(
         name=name,

@@ -21,12 +21,16 @@ async def run_chat(settings: Settings) -> None:
         from syndicator.bot.app import run_bot  # aiogram is loaded only when Telegram is used
 
         runs.append(run_bot(settings))
-    db = open_database(settings.database_url)
     if settings.wecom_enabled:
-        from syndicator.wecom.delivery import deliver_forever
+        runs.append(_run_wecom(settings))
+    await asyncio.gather(*runs)
 
-        runs.append(deliver_forever(db, settings))
+
+async def _run_wecom(settings: Settings) -> None:
+    from syndicator.wecom.delivery import deliver_forever
+
+    db = open_database(settings.database_url)
     try:
-        await asyncio.gather(*runs)
+        await deliver_forever(db, settings)
     finally:
         await db.dispose()
