@@ -23,6 +23,7 @@ from syndicator.moderation.cards import (
     due_text,
     findings_text,
     local_time,
+    superseded_card_text,
 )
 
 SOURCE = "政务新媒体评论审核"
@@ -117,6 +118,19 @@ def template_card(view: CardView, task: str) -> dict[str, Any]:
     if not acts:  # nothing left to do: one grey, unclickable button saying how it ended
         card["replace_text"] = STATE_LABELS.get(view.state, view.state)
     return card
+
+
+def void_card(comment_id: int, new_revision: int, task: str) -> dict[str, Any]:
+    """What an earlier revision's card becomes once the author edited the comment."""
+    return {
+        "card_type": "button_interaction",
+        "source": {"desc": SOURCE, "desc_color": 0},
+        "main_title": {"title": f"评论 #{comment_id}（已作废）"},
+        "sub_title_text": superseded_card_text(comment_id, new_revision),
+        "task_id": task,
+        "button_list": [{"type": 0, "text": "已作废", "style": 1, "key": f"{KEY_PREFIX}:void:{comment_id}"}],
+        "replace_text": "已作废",
+    }
 
 
 def _button(act: CardAct, view: CardView) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from syndicator.moderation.intake import CARD_KIND, CARD_UPDATE_KIND, SUPERSEDED
 from syndicator.moderation.service import card_view
 from syndicator.pipeline.policy import backoff_seconds
 from syndicator.queue import connect
-from syndicator.wecom.cards import task_id, template_card
+from syndicator.wecom.cards import task_id, template_card, void_card
 from syndicator.wecom.client import audience, build_client
 
 log = structlog.get_logger(__name__)
@@ -118,7 +118,31 @@ async def _send_card(
     sent = await client.send_card(to, template_card(view, task))
     codes = [{"code": sent.response_code, "at": utcnow().isoformat()}] if sent.response_code else []
     log.info("wecom_card_sent", comment_id=view.comment_id, task_id=task, msgid=sent.msgid)
+    if view.revision > 1:
+        await _void_earlier_card(db, client, view.comment_id, view.revision)
     return {"task_id": task, "msgid": sent.msgid, "codes": codes}
+
+
+async def _void_earlier_card(db: Database, client: WeComClient, comment_id: int, revision: int) -> None:
+    """The author edited the comment: the previous revision's card is greyed out and says so.
+
+    Best effort: the new card is already out, and a press on the old one is told it is void.
+    """
+    async with db.transaction() as session:
+        earlier = await card_delivery(session, comment_id, revision - 1)
+    if earlier is None:
+        return
+    for code in _fresh_codes(earlier.ref, utcnow()):
+        await _forget_code(db, earlier.id, code)
+        try:
+            await client.update_card(
+                code, void_card(comment_id, revision, str(earlier.ref.get("task_id") or ""))
+            )
+        except PermanentError:
+            continue
+        except ChannelError as exc:
+            log.warning("wecom_void_card_failed", comment_id=comment_id, error=str(exc))
+        return
 
 
 async def _update_card(db: Database, client: WeComClient, comment_id: int, to: Any, now: datetime) -> None:

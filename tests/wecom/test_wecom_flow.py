@@ -190,3 +190,22 @@ async def test_marking_complex_from_wecom_extends_the_deadline_on_every_card(
     assert set(buttons(card)) == {"通过", "拒绝", "回复"}
     async with db.transaction() as session:
         assert (await session.exec(select(Comment))).one().complex
+
+
+async def test_an_edited_comment_voids_its_old_card_and_gets_a_new_one(
+    wecom_settings: Settings, db: Database, wecom_world: World, wecom: BackgroundServer, callback_api: str
+) -> None:
+    remote_id = seed_comment(wecom_world.app_url, "原来的评论")
+    old_task, old_card = await comment_to_card(wecom_settings, db, wecom.url)
+    seed_comment(wecom_world.app_url, "修改后的评论，补充了细节", comment_id=remote_id)
+    await run_jobs(wecom_settings, "poll_comments")
+    await deliver(wecom_settings, db)
+
+    cards = state(wecom.url)["cards"]
+    (new_task,) = set(cards) - {old_task}
+    assert "第 2 版" in cards[new_task]["content"]["main_title"]["title"]
+    assert "已被作者修改，此卡片作废" in cards[old_task]["content"]["sub_title_text"]
+    assert cards[old_task]["content"]["replace_text"] == "已作废"  # nothing left to press there
+    press(wecom.url, "wang", new_task, buttons(cards[new_task])["通过"])
+    async with db.transaction() as session:
+        assert (await session.exec(select(Comment))).one().state == "approved"
