@@ -239,15 +239,22 @@ async def add_user(
     telegram_id: int | None,
     scope: str | None,
     actor: str,
+    wecom_user: str | None = None,
 ) -> User:
     unknown = [r for r in roles if r not in Role.__members__.values()]
     if unknown or not roles:
         raise AdminError(f"unknown role(s) {unknown}; use one or more of: {', '.join(Role)}")
     if (await session.exec(select(User).where(User.name == name))).first() is not None:
         raise AdminError(f"user {name!r} already exists")
+    if wecom_user and (await session.exec(select(User).where(User.wecom_user == wecom_user))).first():
+        raise AdminError(f"WeCom member {wecom_user!r} already belongs to another user")
     scope_id = (await unit_by_name(session, scope)).id if scope else None
     user = User(
-        name=name, roles=",".join(sorted(set(roles))), telegram_id=telegram_id, scope_unit_id=scope_id
+        name=name,
+        roles=",".join(sorted(set(roles))),
+        telegram_id=telegram_id,
+        wecom_user=wecom_user or None,
+        scope_unit_id=scope_id,
     )
     session.add(user)
     await session.flush()

@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CHAT_FRONTENDS = ("telegram", "wecom")
+# Without Telegram the outbox still addresses its audiences by chat id: these stand for
+# "the moderators" and "the officers" (see syndicator/wecom/delivery.py).
+WECOM_ONLY_MODERATION_CHAT = 0
+WECOM_ONLY_OFFICER_CHAT = 1
+
+
+class WeComRecipients(BaseModel):
+    """Who gets a WeCom message: member UserIDs, department ids and tag ids (any mix)."""
+
+    users: list[str] = Field(default_factory=list)
+    parties: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.users or self.parties or self.tags)
 
 
 class Settings(BaseSettings):
@@ -26,6 +45,19 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     moderation_chat_id: int | None = None
     officer_chat_id: int | None = None
+
+    # Chat front ends for moderators and officers: "telegram", "wecom" or "telegram,wecom".
+    chat_frontends: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["telegram"])
+    # WeCom (企业微信) self-built application (自建应用): the secret stays in the variable named here.
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    wecom_corp_id: str = ""
+    wecom_agent_id: int | None = None
+    wecom_secret_env: str = ""
+    wecom_callback_token: SecretStr = SecretStr("")
+    wecom_encoding_aes_key: SecretStr = SecretStr("")
+    # JSON, e.g. {"users": ["zhangsan"], "tags": ["3"], "parties": ["2"]}; officers default to moderators.
+    wecom_moderators: WeComRecipients = Field(default_factory=WeComRecipients)
+    wecom_officers: WeComRecipients | None = None
 
     # This installation's public IP address; Weibo requires it with every post (`rip`).
     public_ip: str | None = None
@@ -98,6 +130,35 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, url: str) -> str:
         return async_database_url(url)
+
+    @field_validator("chat_frontends", mode="before")
+    @classmethod
+    def _split_frontends(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("chat_frontends")
+    @classmethod
+    def _known_frontends(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(CHAT_FRONTENDS))
+        if unknown:
+            raise ValueError(f"unknown chat front end(s) {unknown}; use {', '.join(CHAT_FRONTENDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _wecom_only_audiences(self) -> Settings:
+        """Without Telegram, the outbox's chat ids name WeCom audiences instead of Telegram chats."""
+        if "wecom" in self.chat_frontends and "telegram" not in self.chat_frontends:
+            if self.moderation_chat_id is None:
+                self.moderation_chat_id = WECOM_ONLY_MODERATION_CHAT
+            if self.officer_chat_id is None and self.wecom_officers is not None:
+                self.officer_chat_id = WECOM_ONLY_OFFICER_CHAT
+        return self
+
+    @property
+    def wecom_enabled(self) -> bool:
+        return "wecom" in self.chat_frontends
 
     @property
     def officer_chat_id_or_moderation(self) -> int | None:

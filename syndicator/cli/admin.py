@@ -207,10 +207,13 @@ def users_add(
     name: str,
     role: Annotated[list[str], typer.Option(help="admin|editor|reviewer|officer; repeatable")],
     telegram_id: Annotated[int | None, typer.Option()] = None,
+    wecom_user: Annotated[str | None, typer.Option(help="the member's WeCom (企业微信) UserID")] = None,
     scope: Annotated[str | None, typer.Option(help="a unit: the user sees it and its subordinates")] = None,
 ) -> None:
     user = in_transaction(
-        lambda s: admin.add_user(s, name, role, telegram_id=telegram_id, scope=scope, actor=CLI_ACTOR)
+        lambda s: admin.add_user(
+            s, name, role, telegram_id=telegram_id, wecom_user=wecom_user, scope=scope, actor=CLI_ACTOR
+        )
     )
     typer.echo(f"user {user.id} {user.name} added with roles {user.roles}")
 
@@ -225,6 +228,7 @@ def users_list() -> None:
                 "name": u.name,
                 "roles": u.roles,
                 "telegram_id": u.telegram_id or "",
+                "wecom_user": u.wecom_user or "",
                 "active": u.active,
             }
             for u in users

@@ -127,15 +127,18 @@ def worker() -> None:
 
 @app.command()
 def bot() -> None:
-    """Run the moderator bot (Telegram long polling); it waits out Telegram and Redis outages."""
+    """Run the chat front ends (SYNDICATOR_CHAT_FRONTENDS): the Telegram bot and/or the WeCom sender;
+    they wait out Telegram, WeCom and Redis outages."""
     from aiogram.exceptions import TelegramUnauthorizedError
 
-    from syndicator.bot.app import TelegramNotConfiguredError, run_bot
+    from syndicator.bot.client import TelegramNotConfiguredError
+    from syndicator.chat import run_chat
+    from syndicator.wecom.client import WeComNotConfiguredError
 
     settings = start_process("bot")
     try:
-        asyncio.run(run_bot(settings))
-    except TelegramNotConfiguredError as exc:
+        asyncio.run(run_chat(settings))
+    except (TelegramNotConfiguredError, WeComNotConfiguredError) as exc:
         raise fail(str(exc)) from None
     except TelegramUnauthorizedError:
         raise fail(

@@ -35,6 +35,7 @@ from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database, open_database
 from syndicator.demo import obligations as demo_obligations
+from syndicator.demo import wecom as demo_wecom
 from syndicator.demo.comments import run_comment_step
 from syndicator.ingest.app import create_app
 from syndicator.migrate import upgrade
@@ -105,6 +106,8 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         return False
     await asyncio.to_thread(upgrade, settings.database_url)  # alembic runs its own event loop
     servers = {c.platform: BackgroundServer(c.emulator()).start() for c in CHANNELS}
+    wecom = BackgroundServer(demo_wecom.emulator()).start()  # the moderators' chat
+    settings = settings.model_copy(update=demo_wecom.settings_update(wecom.url))
     api = BackgroundServer(create_app(settings)).start()
     db = open_database(settings.database_url)
     worker = Worker(**{**worker_settings(settings), "handle_signals": False})
@@ -120,6 +123,8 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         steps = {"publish": await _summarise(db, console)}
         steps["obligations"] = await _obligations(db, api.url, articles, timeout, console)
         steps["moderation"] = await _comments(db, settings, servers["app"].url, timeout, console)
+        urls = {"api": api.url, "wecom": wecom.url, "app": servers["app"].url}
+        steps["wecom"] = await _wecom(db, settings, urls, timeout, console)
         if failed := [name for name, ok in steps.items() if not ok]:
             console.print(f"[red]demo failed[/]: {', '.join(failed)}")
         return not failed
@@ -128,6 +133,7 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         await worker.close()
         await db.dispose()
         api.stop()
+        wecom.stop()
         for server in servers.values():
             server.stop()
         await _clean_redis(settings, console)  # the next run starts from the same nothing
@@ -169,6 +175,17 @@ def demo_redis_url(settings: Settings) -> str:
         return settings.demo_redis_url
     parts = urlsplit(settings.redis_url)
     return urlunsplit(parts._replace(path=f"/{DEMO_REDIS_DB}"))
+
+
+async def _wecom(
+    db: Database, settings: Settings, urls: dict[str, str], timeout: float, console: Console
+) -> bool:
+    console.print("\n[bold]Moderation from WeCom (企业微信)[/]: a moderator presses 通过 on the WeCom card.")
+    redis = await connect(settings.redis_url, settings.queue_name)
+    try:
+        return await demo_wecom.run_wecom_step(db, settings, redis, urls, console, timeout)
+    finally:
+        await redis.aclose()
 
 
 async def _clean_redis(settings: Settings, console: Console) -> bool:

@@ -18,7 +18,16 @@ from syndicator import preview_page
 from syndicator.config import Settings
 from syndicator.db import open_database
 from syndicator.ingest.deps import ApiState
-from syndicator.ingest.routes import articles, consistency, health, preview, publications, reviews, wechat
+from syndicator.ingest.routes import (
+    articles,
+    consistency,
+    health,
+    preview,
+    publications,
+    reviews,
+    wechat,
+    wecom,
+)
 from syndicator.moderation import routes as comments
 from syndicator.obligations import dashboard, desk
 from syndicator.obligations import routes as compliance
@@ -55,6 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
         comments,
         consistency,
         wechat,
+        wecom,
         health,
         compliance,
         dashboard,

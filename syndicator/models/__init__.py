@@ -14,6 +14,7 @@ from syndicator.models.common import UTCDateTime, utcnow
 from syndicator.models.dashboard import AppSecret, DashboardSession
 from syndicator.models.moderation import (
     ApplyState,
+    ChatDelivery,
     Comment,
     CommentCategory,
     CommentCursor,
@@ -38,6 +39,7 @@ __all__ = [
     "AccountStatus",
     "LIVE_ACCOUNT_STATUSES",
     "ApplyState",
+    "ChatDelivery",
     "CheckResult",
     "Comment",
     "CommentCursor",

@@ -98,5 +98,29 @@ class Notification(SQLModel, table=True):
     state: str = Field(default="pending", sa_type=String(20), index=True)  # pending | sent | failed
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ChatDelivery(SQLModel, table=True):
+    """How far a chat front end other than Telegram got with one outbox message.
+
+    Telegram keeps its state on the Notification row itself (state/attempts); every further front
+    end (WeCom) has a row per message here, so one message reaches every front end independently.
+    `ref` keeps what the front end needs to touch the message again (WeCom: the card's unused
+    response codes).
+    """
+
+    __tablename__ = "chat_delivery"
+    __table_args__ = (UniqueConstraint("notification_id", "frontend", name="uq_chat_delivery_frontend"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id")
+    frontend: str = Field(sa_type=String(20))
+    state: str = Field(default="pending", sa_type=String(20), index=True)  # pending | sent | failed
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ref: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -86,6 +86,8 @@ class User(SQLModel, table=True):
     roles: str = Field(default="", sa_type=String(200))  # comma-separated Role values
     # Telegram user ids need up to 52 bits.
     telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, unique=True))
+    # WeCom (企业微信) member UserID: 1-64 letters, digits, '-', '_', '.'.
+    wecom_user: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
     scope_unit_id: int | None = Field(default=None, foreign_key="unit.id")
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -34,6 +34,7 @@ from syndicator.models import (
 )
 from syndicator.moderation.cards import superseded_card_text
 from syndicator.moderation.screening import Screener, default_screener, findings_as_dicts
+from syndicator.notify import notify
 from syndicator.workdays import SHANGHAI, DueDate, WorkCalendar
 
 log = structlog.get_logger(__name__)
@@ -275,6 +276,30 @@ def _revise(
         setattr(comment, name, value)
     session.add(comment)
     return comment
+
+
+async def queue_card_update(session: AsyncSession, comment: Comment) -> bool:
+    """Every front end showing the comment's card redraws it (a decision from any of them).
+
+    One update per state the comment reaches; queued only if the card itself was queued.
+    """
+    assert comment.id is not None
+    chat_id = comment.card_chat_id
+    if chat_id is None:
+        found = await session.exec(
+            select(Notification.chat_id).where(Notification.key == card_key(comment.id, comment.revision))
+        )
+        chat_id = found.first()
+    if chat_id is None:
+        return False
+    flags = ":complex" if comment.complex else ""
+    return await notify(
+        session,
+        key=f"comment-card-update:{comment.id}:{comment.revision}:{comment.state}{flags}:decided",
+        chat_id=chat_id,
+        text=f"评论 #{comment.id} 已处理",
+        payload={"kind": CARD_UPDATE_KIND, "comment_id": comment.id},
+    )
 
 
 def _card_notification(comment: _Stored, chat_id: int, now: datetime) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from syndicator.moderation.intake import (
     card_key,
     category_clock,
     ingest_comments,
+    queue_card_update,
 )
 from syndicator.workdays import WorkCalendar
 
@@ -165,6 +166,7 @@ async def mark_complex(
         reply_due_at=due.at.isoformat(),
         due_provisional=due.provisional,
     )
+    await queue_card_update(session, comment)
     return Decision(Outcome.DECIDED, comment, reviewer)
 
 
@@ -262,7 +264,9 @@ async def _decide(
         reason=comment.decision_reason,
         reply=values.get("reply_text"),
         telegram_id=reviewer.telegram_id,
+        wecom_user=reviewer.wecom_user,
     )
+    await queue_card_update(session, comment)  # the other front ends learn of the decision too
     return Decision(Outcome.DECIDED, comment, reviewer)
 
 

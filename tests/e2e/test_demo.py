@@ -16,3 +16,4 @@ async def test_demo_publishes_everything_and_moderates_comments_every_run(settin
         assert "12/12 publications published for 4 articles" in output
         assert "on time 3" in output and "overdue 9" in output
         assert "rejected" in output and "approved" in output
+        assert "WeCom card after the press: 状态：✅ 已通过 — 张伟" in output and "平台：已生效" in output
