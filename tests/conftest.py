@@ -89,9 +89,12 @@ def redis_base_url() -> Iterator[str]:
 def redis_url(redis_base_url: str) -> Iterator[str]:
     client = redis.Redis.from_url(redis_base_url)
     owner = client.get(OWNER_KEY)
-    client.flushdb()
-    if owner:
-        client.set(OWNER_KEY, owner, ex=3600)
+    # Flush and re-claim in one transaction: between the two, a concurrent run could take this database.
+    with client.pipeline(transaction=True) as pipe:
+        pipe.flushdb()
+        if owner:
+            pipe.set(OWNER_KEY, owner, ex=3600)
+        pipe.execute()
     yield redis_base_url
     client.close()
 

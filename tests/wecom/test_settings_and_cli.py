@@ -40,7 +40,12 @@ def test_users_add_maps_a_reviewer_to_a_wecom_member(cli) -> None:  # noqa: F811
     assert again.exit_code != 0 and "already belongs to another user" in again.output
 
 
-def test_the_bot_command_names_what_wecom_still_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_bot_command_names_what_wecom_still_needs(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str
+) -> None:
+    # A migrated database and a reachable Redis: the start-up checks pass and the WeCom one speaks.
+    monkeypatch.setenv("SYNDICATOR_DATABASE_URL", database_url)
+    monkeypatch.setenv("SYNDICATOR_REDIS_URL", redis_url)
     monkeypatch.setenv("SYNDICATOR_CHAT_FRONTENDS", "wecom")
     for name in ("SYNDICATOR_WECOM_CORP_ID", "SYNDICATOR_WECOM_AGENT_ID", "SYNDICATOR_WECOM_SECRET_ENV"):
         monkeypatch.delenv(name, raising=False)
