@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import structlog
@@ -11,7 +11,8 @@ from redis.exceptions import RedisError
 
 from syndicator.config import Settings
 from syndicator.db import open_database
-from syndicator.ingest.deps import ApiState
+from syndicator.ingest.deps import EDGE_PROBLEMS, ApiState
+from syndicator.ingest.edge import RequestEdge
 from syndicator.ingest.routes import articles, consistency, health, publications, reviews, wechat
 from syndicator.moderation import routes as comments
 from syndicator.obligations import dashboard
@@ -37,7 +38,12 @@ def create_app(settings: Settings) -> FastAPI:
             await redis.aclose()
         await db.dispose()
 
-    app = FastAPI(title="Syndicator", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Syndicator", version="0.1.0", lifespan=lifespan, responses=EDGE_PROBLEMS)
+    app.add_middleware(
+        RequestEdge,
+        limit_for=body_limits(settings),
+        read_timeout=settings.body_read_timeout_seconds,
+    )
     for module in (
         articles,
         reviews,
@@ -51,3 +57,16 @@ def create_app(settings: Settings) -> FastAPI:
     ):
         app.include_router(module.router)
     return app
+
+
+# Routes that take whole articles or comment batches; every other body is small.
+LARGE_BODY_PATHS = frozenset({"/api/v1/articles", "/api/v1/channels/app/comments"})
+
+
+def body_limits(settings: Settings) -> Callable[[str], int]:
+    def limit_for(path: str) -> int:
+        if path in LARGE_BODY_PATHS:
+            return settings.ingest_max_body_bytes
+        return settings.api_max_body_bytes
+
+    return limit_for

@@ -8,7 +8,7 @@ from syndicator.models.article import (
     PublicationState,
     VersionStatus,
 )
-from syndicator.models.audit import AuditEvent, WebhookDelivery
+from syndicator.models.audit import AuditEvent, RefusalCount, WebhookDelivery
 from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
 from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
@@ -43,6 +43,7 @@ __all__ = [
     "User",
     "UTCDateTime",
     "VersionStatus",
+    "RefusalCount",
     "WebhookDelivery",
     "utcnow",
 ]

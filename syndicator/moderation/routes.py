@@ -8,23 +8,20 @@ account is configured with (the same one Syndicator signs its pushes to that bac
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
-from channels.base import Platform, RemoteComment
-from syndicator import audit
-from syndicator.ingest.deps import SessionDep, StateDep, client_address, require_roles
-from syndicator.models import AccountStatus, ChannelAccount, User
+from channels.base import RemoteComment
+from syndicator.ingest.deps import SessionDep, StateDep, problems, require_roles
+from syndicator.ingest.signed import FreshAppPush
+from syndicator.models import ChannelAccount, User
 from syndicator.moderation.intake import ingest_comments
 from syndicator.moderation.queries import CommentPublic, list_comments
 from syndicator.moderation.queue import enqueue_apply
-from syndicator.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from syndicator.workdays import WorkCalendar
 
 router = APIRouter(tags=["comments"])
@@ -56,54 +53,24 @@ class CommentPush(BaseModel):
     comments: list[PushedComment] = Field(max_length=MAX_PUSH)
 
 
-async def signed_push(request: Request, api: StateDep) -> tuple[ChannelAccount, CommentPush]:
-    raw = await request.body()
-    if len(raw) > api.settings.ingest_max_body_bytes:
-        raise HTTPException(413, detail="body too large")
+async def signed_push(signed: FreshAppPush) -> tuple[ChannelAccount, CommentPush]:
+    """The body is parsed only after the signature (by one of the app accounts' secrets) held and
+    was consumed: an anonymous or replayed request never reaches the parser."""
+    account: ChannelAccount = signed.owner
     try:
-        push = CommentPush.model_validate_json(raw)
+        push = CommentPush.model_validate_json(signed.body)
     except ValidationError as exc:
-        raise HTTPException(422, detail=exc.errors(include_url=False, include_context=False)) from exc
-    async with api.db.transaction() as session:
-        account = (
-            await session.exec(
-                select(ChannelAccount).where(
-                    ChannelAccount.name == push.account,
-                    ChannelAccount.platform == Platform.APP,
-                    ChannelAccount.status == AccountStatus.ACTIVE,
-                )
-            )
-        ).first()
-        secret = os.environ.get(account.secret_env or "", "") if account else ""
-        try:
-            verify(
-                secret,
-                request.headers.get(TIMESTAMP_HEADER),
-                request.headers.get(SIGNATURE_HEADER),
-                raw,
-                tolerance_seconds=api.settings.signature_tolerance_seconds,
-            )
-        except SignatureError as exc:
-            reason = str(exc) if account else f"no active app account named {push.account!r}"
-            audit.record(
-                session,
-                actor="anonymous",
-                action="comments.push_rejected",
-                object_type="request",
-                object_id=request.url.path,
-                source=client_address(request),
-                reason=reason,
-            )
-            account = None
-    if account is None:
-        raise HTTPException(401, detail="unknown account or bad signature")
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise HTTPException(422, detail=errors) from exc
+    if push.account != account.name:
+        raise HTTPException(403, detail="the push names another account than the one that signed it")
     return account, push
 
 
 SignedPush = Annotated[tuple[ChannelAccount, CommentPush], Depends(signed_push)]
 
 
-@router.post("/api/v1/channels/app/comments", status_code=202)
+@router.post("/api/v1/channels/app/comments", status_code=202, responses=problems(401, 403, 409))
 async def push_comments(api: StateDep, signed: SignedPush) -> dict[str, Any]:
     account, push = signed
     calendar = WorkCalendar.from_file(api.settings.holiday_schedule_file)

@@ -31,7 +31,8 @@ def versions(article: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 async def replay_is_refused(api_url: str, payload: dict[str, Any]) -> None:
     body = json.dumps(payload, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(INGEST_SECRET, body, now=None)}
+    signature = signed_headers(INGEST_SECRET, "POST", "/api/v1/articles", body)
+    headers = {"Content-Type": "application/json", **signature}
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
         first = await client.post("/api/v1/articles", content=body, headers=headers)
         again = await client.post("/api/v1/articles", content=body, headers=headers)
