@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
-from syndicator.models import Publication, PublicationState, utcnow
+from syndicator.models import Article, Publication, PublicationState, utcnow
 
 
 class PublicationError(Exception):
@@ -14,9 +16,19 @@ class PublicationError(Exception):
 
 
 async def list_publications(
-    session: AsyncSession, *, state: str | None = None, article_id: int | None = None, limit: int = 100
+    session: AsyncSession,
+    *,
+    state: str | None = None,
+    article_id: int | None = None,
+    limit: int = 100,
+    unit_ids: Collection[int] | None = None,
 ) -> list[Publication]:
+    """`unit_ids` (None: all) restricts the list to articles of those units (a caller's scope)."""
     query = select(Publication).order_by(col(Publication.id)).limit(limit)
+    if unit_ids is not None:
+        query = query.join(Article, col(Article.id) == col(Publication.article_id)).where(
+            col(Article.unit_id).in_(sorted(unit_ids))
+        )
     if state:
         query = query.where(Publication.state == state)
     if article_id is not None:

@@ -95,8 +95,6 @@ def replay(body: bytes, receive: Receive) -> Receive:
 async def respond(send: Send, status: int, payload: dict[str, Any]) -> None:
     raw = json.dumps(payload, ensure_ascii=False).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
-    if status in (408, 413):
-        headers.append((b"connection", b"close"))  # the rest of the body is never read
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": raw})
 

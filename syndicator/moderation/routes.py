@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from channels.base import RemoteComment
-from syndicator.ingest.deps import SessionDep, StateDep, problems, require_roles
+from syndicator.ingest.deps import TOKEN_PROBLEMS, Limit, SessionDep, StateDep, problems
+from syndicator.ingest.scoping import CallerScope, scoped
 from syndicator.ingest.signed import FreshAppPush
-from syndicator.models import ChannelAccount, User
+from syndicator.models import ChannelAccount, CommentState
 from syndicator.moderation.intake import ingest_comments
 from syndicator.moderation.queries import CommentPublic, list_comments
 from syndicator.moderation.queue import enqueue_apply
@@ -26,7 +27,7 @@ from syndicator.workdays import WorkCalendar
 
 router = APIRouter(tags=["comments"])
 
-Reader = Annotated[User, Depends(require_roles("admin", "reviewer", "officer"))]
+Reader = Annotated[CallerScope, Depends(scoped("admin", "reviewer", "officer"))]
 MAX_PUSH = 1000
 
 
@@ -97,8 +98,14 @@ async def push_comments(api: StateDep, signed: SignedPush) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/comments")
+@router.get("/api/v1/comments", responses=TOKEN_PROBLEMS)
 async def comments(
-    session: SessionDep, _caller: Reader, state: str | None = None, overdue: bool = False, limit: int = 100
+    session: SessionDep,
+    caller: Reader,
+    state: CommentState | None = None,
+    overdue: bool = False,
+    limit: Limit = 100,
 ) -> list[CommentPublic]:
-    return await list_comments(session, state=state, overdue_only=overdue, limit=limit)
+    return await list_comments(
+        session, state=state, overdue_only=overdue, limit=limit, unit_ids=caller.unit_ids
+    )

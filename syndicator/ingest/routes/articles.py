@@ -10,9 +10,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from syndicator.articles import ArticleIn, IngestOutcome, UnknownUnitError, ingest_article
-from syndicator.ingest.deps import ApiState, ArticleId, SessionDep, StateDep, client_address, require_roles
+from syndicator.ingest.deps import (
+    TOKEN_PROBLEMS,
+    ApiState,
+    ArticleId,
+    DbId,
+    SessionDep,
+    StateDep,
+    client_address,
+    problems,
+)
+from syndicator.ingest.scoping import CallerScope, scoped
 from syndicator.ingest.signed import FreshPortalRequest, PortalRequest, refuse_replay, remember_article
-from syndicator.models import Article, ArticleVersion, User, WebhookDelivery
+from syndicator.models import Article, ArticleVersion, WebhookDelivery
 from syndicator.pipeline.withdrawal import WithdrawalError, request_withdrawal
 from syndicator.publications import list_publications
 from syndicator.queue import WITHDRAW_JOB, enqueue_publish_all
@@ -21,7 +31,7 @@ router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 
 CONCURRENT_DELIVERY_ATTEMPTS = 3
 
-Reader = Annotated[User, Depends(require_roles("admin", "editor", "reviewer", "officer"))]
+Reader = Annotated[CallerScope, Depends(scoped("admin", "editor", "reviewer", "officer"))]
 
 
 class IngestAccepted(BaseModel):
@@ -32,7 +42,10 @@ class IngestAccepted(BaseModel):
     publications: list[int]
 
 
-@router.post("", status_code=202, response_model=IngestAccepted)
+SIGNED_PROBLEMS = problems(401, 409)
+
+
+@router.post("", status_code=202, response_model=IngestAccepted, responses=SIGNED_PROBLEMS)
 async def receive_article(request: Request, signed: PortalRequest, state: StateDep) -> IngestAccepted:
     """Accept an approved article from the portal (signed; see README "The portal webhook")."""
     if signed.replay_of is not None:
@@ -84,7 +97,9 @@ class WithdrawalAccepted(BaseModel):
     withdrawing: list[int]
 
 
-@router.delete("/{article_id}", status_code=202, response_model=WithdrawalAccepted)
+@router.delete(
+    "/{article_id}", status_code=202, response_model=WithdrawalAccepted, responses=problems(401, 404)
+)
 async def withdraw_article(
     article_id: ArticleId, request: Request, _signed: FreshPortalRequest, state: StateDep
 ) -> WithdrawalAccepted:
@@ -122,11 +137,11 @@ def accepted(outcome: IngestOutcome) -> IngestAccepted:
     )
 
 
-@router.get("/{article_id}")
-async def read_article(article_id: int, session: SessionDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/{article_id}", responses=TOKEN_PROBLEMS | problems(404))
+async def read_article(article_id: DbId, session: SessionDep, caller: Reader) -> dict[str, Any]:
     article = await session.get(Article, article_id)
-    if article is None:
-        raise HTTPException(404, detail=f"no article {article_id}")
+    caller.require(article.unit_id if article else None, f"no article {article_id}")
+    assert article is not None
     versions = (
         await session.exec(select(ArticleVersion).where(ArticleVersion.article_id == article_id))
     ).all()
