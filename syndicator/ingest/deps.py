@@ -64,8 +64,12 @@ _PROBLEMS = {
 
 
 def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for the error answers a route gives (schemathesis holds us to them)."""
-    return {code: {"model": Problem, "description": _PROBLEMS[code]} for code in codes}
+    """OpenAPI `responses` for the error answers a route gives (schemathesis holds us to them).
+
+    The schema is inline and always JSON: FastAPI would document a `model` in the route's own
+    media type (text/plain for the WeChat callback), but errors are JSON everywhere."""
+    content = {"application/json": {"schema": Problem.model_json_schema()}}
+    return {code: {"description": _PROBLEMS[code], "content": content} for code in codes}
 
 
 # Every route can be refused at the edge (syndicator/ingest/edge.py) before it runs.

@@ -32,8 +32,8 @@ class CallerScope:
         return None if self.unit_ids is None else col(unit_column).in_(sorted(self.unit_ids))
 
     def require(self, unit_id: int | None, missing: str) -> None:
-        """Out of scope reads as not found."""
-        if not self.allows(unit_id):
+        """A missing object (no unit) and one out of scope both read as not found."""
+        if unit_id is None or not self.allows(unit_id):
             raise HTTPException(404, detail=missing)
 
     async def article_unit(self, session: AsyncSession, article_id: int) -> int | None:

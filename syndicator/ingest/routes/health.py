@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from sqlalchemy import func, text
 from sqlmodel import select
@@ -14,7 +14,10 @@ from syndicator.models import ChannelAccount, Publication
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+DEGRADED = {"description": "a dependency is down (named in the body)", "content": {"application/json": {}}}
+
+
+@router.get("/healthz", responses={503: DEGRADED})
 async def healthz(state: StateDep) -> JSONResponse:
     checks = {"database": "ok", "redis": "ok"}
     try:
@@ -34,7 +37,7 @@ async def healthz(state: StateDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(state: StateDep) -> Response:
     """Publication counts by platform and state, read from the database (the source of truth)."""
     registry = CollectorRegistry()
