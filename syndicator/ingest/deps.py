@@ -72,8 +72,9 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"description": _PROBLEMS[code], "content": content} for code in codes}
 
 
-# Every route can be refused at the edge (syndicator/ingest/edge.py) before it runs.
-EDGE_PROBLEMS = problems(408, 413, 422)
+# Every route can be refused at the edge (syndicator/ingest/edge.py) before it runs, or by
+# FastAPI itself when a body cannot be parsed at all (400).
+EDGE_PROBLEMS = problems(400, 408, 413, 422)
 TOKEN_PROBLEMS = problems(401, 403)
 
 
@@ -82,7 +83,10 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction ends when the route returns, before the answer is sent. With
+# FastAPI's default ("request") it stayed open while a client that does not read held the answer
+# (on SQLite: the write lock).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def client_address(request: Request) -> str:
