@@ -102,3 +102,13 @@ async def test_a_body_larger_than_declared_is_cut_off_while_reading(db, settings
             assert sock.recv(100).startswith(b"HTTP/1.1 413 ")
         finally:
             sock.close()
+
+
+async def test_a_body_that_never_arrives_is_408_and_the_socket_freed(db, settings) -> None:
+    settings = settings.model_copy(update={"body_read_timeout_seconds": 0.2})
+    with BackgroundServer(create_app(settings)) as server:
+        sock = slow_client(server.port, "POST", "/api/v1/articles")
+        try:
+            assert sock.recv(100).startswith(b"HTTP/1.1 408 ")
+        finally:
+            sock.close()
