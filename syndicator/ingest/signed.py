@@ -37,7 +37,7 @@ class SigningKey:
 class SignedRequest:
     body: bytes
     signature: str
-    owner: Any
+    owners: tuple[Any, ...]  # what every key that verified stands for (accounts may share a secret)
     replay_of: WebhookDelivery | None  # the earlier request that used this signature, if any
 
 
@@ -68,28 +68,34 @@ def signed_request(keys: KeySource, *, action: str) -> Callable[..., Awaitable[S
     async def dependency(request: Request, state: StateDep) -> SignedRequest:
         body = await request.body()  # already read and capped by the request edge
         try:
-            signature, owner = _verify(
+            signature, owners = _verify(
                 request, body, await keys(state), state.settings.signature_tolerance_seconds
             )
         except SignatureError as exc:
             await _refuse(state, request, action, str(exc))
             raise HTTPException(401, detail=str(exc)) from exc
         replay_of = await consume(state, signature)
-        return SignedRequest(body=body, signature=signature, owner=owner, replay_of=replay_of)
+        return SignedRequest(body=body, signature=signature, owners=owners, replay_of=replay_of)
 
     return dependency
 
 
-def _verify(request: Request, body: bytes, keys: Sequence[SigningKey], tolerance: int) -> tuple[str, Any]:
+def _verify(
+    request: Request, body: bytes, keys: Sequence[SigningKey], tolerance: int
+) -> tuple[str, tuple[Any, ...]]:
     if not keys:
         raise SignatureError("no shared secret is configured")
     signature = request.headers.get(SIGNATURE_HEADER)
     timestamp = check_timestamp(request.headers.get(TIMESTAMP_HEADER), signature, tolerance)
     assert signature is not None
-    for key in keys:
-        if matches(key.secret, timestamp, signature, request.method, request.url.path, body):
-            return signature.strip(), key.owner
-    raise SignatureError("signature does not match the request")
+    owners = tuple(
+        key.owner
+        for key in keys
+        if matches(key.secret, timestamp, signature, request.method, request.url.path, body)
+    )
+    if not owners:
+        raise SignatureError("signature does not match the request")
+    return signature.strip(), owners
 
 
 async def consume(state: ApiState, signature: str) -> WebhookDelivery | None:

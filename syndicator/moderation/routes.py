@@ -57,13 +57,13 @@ class CommentPush(BaseModel):
 async def signed_push(signed: FreshAppPush) -> tuple[ChannelAccount, CommentPush]:
     """The body is parsed only after the signature (by one of the app accounts' secrets) held and
     was consumed: an anonymous or replayed request never reaches the parser."""
-    account: ChannelAccount = signed.owner
     try:
         push = CommentPush.model_validate_json(signed.body)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_context=False, include_input=False)
         raise HTTPException(422, detail=errors) from exc
-    if push.account != account.name:
+    account: ChannelAccount | None = next((a for a in signed.owners if a.name == push.account), None)
+    if account is None:
         raise HTTPException(403, detail="the push names another account than the one that signed it")
     return account, push
 

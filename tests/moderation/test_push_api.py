@@ -104,3 +104,10 @@ async def test_nul_characters_are_refused_at_the_edge_naming_the_field(
     assert response.json()["detail"][0]["field"] == "comments.1.content"
     async with db.transaction() as session:
         assert (await session.exec(select(Comment))).all() == []
+
+
+async def test_a_push_must_name_the_account_whose_secret_signed_it(
+    api_url: str, db: Database, world: World
+) -> None:
+    body = json.dumps({"account": "another-account", "comments": [comment("p1", "一")]}).encode()
+    assert push_raw(api_url, body).status_code == 403
