@@ -197,7 +197,7 @@ async def test_api_needs_a_token_and_the_right_role(db, api, seeded) -> None:
     missing = await api.post(
         "/api/v1/publications/999/retry", headers={"Authorization": f"Bearer {editor_token}"}
     )
-    assert missing.status_code == 409
+    assert missing.status_code == 404
 
     async with db.transaction() as session:
         await admin.revoke_tokens(session, "mod", actor="test")
