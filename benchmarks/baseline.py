@@ -83,7 +83,7 @@ class Baseline:
 
         async def publish() -> None:
             headers = {"Content-Type": "application/json", "Idempotency-Key": key}
-            headers.update(signed_headers(c.APP_SECRET, raw))
+            headers.update(signed_headers(c.APP_SECRET, "POST", "/v1/articles", raw))
             async with self.slots:
                 await self._expect(
                     self.session.post(f"{self.urls['app']}/v1/articles", data=raw, headers=headers), 201

@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     ingest_secret: SecretStr = SecretStr("")
     ingest_max_body_bytes: int = 2 * 1024 * 1024
     signature_tolerance_seconds: int = 300
+    # Every other request body (JSON API, forms, WeChat pushes) is capped at this while it is read,
+    # and a body must arrive within body_read_timeout_seconds (408 otherwise).
+    api_max_body_bytes: int = 64 * 1024
+    body_read_timeout_seconds: float = 30.0
 
     telegram_token: SecretStr = SecretStr("")
     telegram_api_url: str = "https://api.telegram.org"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,9 +17,19 @@ class PublicationError(Exception):
 
 
 async def list_publications(
-    session: AsyncSession, *, state: str | None = None, article_id: int | None = None, limit: int = 100
+    session: AsyncSession,
+    *,
+    state: str | None = None,
+    article_id: int | None = None,
+    limit: int = 100,
+    unit_ids: Collection[int] | None = None,
 ) -> list[Publication]:
+    """`unit_ids` (None: all) restricts the list to articles of those units (a caller's scope)."""
     query = select(Publication).order_by(col(Publication.id)).limit(limit)
+    if unit_ids is not None:
+        query = query.join(Article, col(Article.id) == col(Publication.article_id)).where(
+            col(Article.unit_id).in_(sorted(unit_ids))
+        )
     if state:
         query = query.where(Publication.state == state)
     if article_id is not None:

@@ -49,7 +49,8 @@ async def post_signed(
     now: float | None = None,
 ) -> httpx.Response:
     body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(secret, body, now)}
+    signature = signed_headers(secret, "POST", "/api/v1/articles", body, now)
+    headers = {"Content-Type": "application/json", **signature}
     return await client.post("/api/v1/articles", content=body, headers=headers)
 
 

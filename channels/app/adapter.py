@@ -133,13 +133,14 @@ class AppAdapter:
         missing_ok: bool = False,
     ) -> dict[str, Any]:
         raw = b"" if body is None else json.dumps(body, ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json", **signed_headers(self.account.secret or "", raw)}
+        url = httpx.URL(self.account.api_base_url + path)
+        # The path the backend sees (with the base URL's own prefix) is what gets signed.
+        signature = signed_headers(self.account.secret or "", method, url.path, raw)
+        headers = {"Content-Type": "application/json", **signature}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
         try:
-            response = await self.http.request(
-                method, self.account.api_base_url + path, content=raw, headers=headers, params=params
-            )
+            response = await self.http.request(method, url, content=raw, headers=headers, params=params)
         except httpx.HTTPError as exc:
             # Every app call is safe to repeat: pushes carry an idempotency key.
             raise transport_error(exc, PLATFORM, what=f"{method} {path}", idempotent=True) from exc

@@ -62,6 +62,8 @@ def create_app(secret: str = "app-secret", *, tolerance_seconds: int = 300) -> F
                 secret,
                 request.headers.get(TIMESTAMP_HEADER),
                 request.headers.get(SIGNATURE_HEADER),
+                request.method,
+                request.url.path,
                 raw,
                 tolerance_seconds=tolerance_seconds,
             )

@@ -107,6 +107,27 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
 
 @app.command()
+def sign(
+    file: Annotated[Path | None, typer.Argument(help="the exact body to send (none: empty body)")] = None,
+    method: Annotated[str, typer.Option(help="the HTTP method the request will use")] = "POST",
+    path: Annotated[str, typer.Option(help="the request path, without the query")] = "/api/v1/articles",
+) -> None:
+    """Print the signature headers for a portal request (the secret is SYNDICATOR_INGEST_SECRET).
+
+    For integrators: the signing string is "{timestamp}.{METHOD}.{path}.{raw body}" (HMAC-SHA256,
+    hex, prefixed "sha256="); send the body byte for byte as signed, within 300 s.
+    """
+    from syndicator.signing import signed_headers
+
+    secret = get_settings().ingest_secret.get_secret_value()
+    if not secret:
+        raise fail("SYNDICATOR_INGEST_SECRET is not set")
+    body = file.read_bytes() if file is not None else b""
+    for name, value in signed_headers(secret, method, path, body).items():
+        typer.echo(f"{name}: {value}")
+
+
+@app.command()
 def worker() -> None:
     """Run a fan-out worker (arq) with the reconciler cron; it rides out Redis outages."""
     from arq import Worker

@@ -85,6 +85,9 @@ async def _post(client: httpx.AsyncClient, article: dict[str, Any], secret: str)
     response = await client.post(
         "/api/v1/articles",
         content=body,
-        headers={"Content-Type": "application/json", **signed_headers(secret, body)},
+        headers={
+            "Content-Type": "application/json",
+            **signed_headers(secret, "POST", "/api/v1/articles", body),
+        },
     )
     response.raise_for_status()

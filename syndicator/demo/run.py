@@ -232,7 +232,8 @@ async def _deliver(api_url: str, articles: list[dict[str, Any]]) -> None:
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
         for article in articles:
             body = json.dumps(article, ensure_ascii=False).encode()
-            headers = {"Content-Type": "application/json", **signed_headers(DEMO_INGEST_SECRET, body)}
+            signature = signed_headers(DEMO_INGEST_SECRET, "POST", "/api/v1/articles", body)
+            headers = {"Content-Type": "application/json", **signature}
             response = await client.post("/api/v1/articles", content=body, headers=headers)
             response.raise_for_status()
 

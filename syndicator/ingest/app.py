@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from redis.exceptions import RedisError
 from syndicator import preview_page
 from syndicator.config import Settings
 from syndicator.db import open_database
-from syndicator.ingest.deps import ApiState
+from syndicator.ingest.deps import EDGE_PROBLEMS, ApiState
+from syndicator.ingest.edge import RequestEdge
 from syndicator.ingest.routes import (
     articles,
     consistency,
@@ -54,8 +55,20 @@ def create_app(settings: Settings) -> FastAPI:
 
     # /docs from packaged assets: intranet offices have no CDN (FastAPI's "self-hosting JavaScript
     # and CSS for docs" recipe, fastapi.tiangolo.com/how-to/custom-docs-ui-assets/).
-    app = FastAPI(title="Syndicator", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="Syndicator",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        responses=EDGE_PROBLEMS,
+    )
     add_offline_docs(app)
+    app.add_middleware(
+        RequestEdge,
+        limit_for=body_limits(settings),
+        read_timeout=settings.body_read_timeout_seconds,
+    )
     for module in (
         articles,
         reviews,
@@ -100,3 +113,16 @@ def add_offline_docs(app: FastAPI) -> None:
     @app.get("/docs/oauth2-redirect", include_in_schema=False)
     async def oauth2_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
+
+
+# Routes that take whole articles or comment batches; every other body is small.
+LARGE_BODY_PATHS = frozenset({"/api/v1/articles", "/api/v1/channels/app/comments"})
+
+
+def body_limits(settings: Settings) -> Callable[[str], int]:
+    def limit_for(path: str) -> int:
+        if path in LARGE_BODY_PATHS:
+            return settings.ingest_max_body_bytes
+        return settings.api_max_body_bytes
+
+    return limit_for

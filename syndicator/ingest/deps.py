@@ -1,24 +1,23 @@
-"""FastAPI dependencies: the unit of work per request, the signed-webhook check, and callers' roles."""
+"""FastAPI dependencies: the unit of work per request and callers' roles (signed requests: signed.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from arq import ArqRedis
-from fastapi import Depends, HTTPException, Request
-from sqlalchemy.exc import IntegrityError
+from fastapi import Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.models import User, WebhookDelivery
+from syndicator.models import User
+from syndicator.refusals import count_refusal
 from syndicator.review import ReviewPolicy, review_policy
 from syndicator.security import authenticate
-from syndicator.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
 
 @dataclass
@@ -38,26 +37,69 @@ def get_state(request: Request) -> ApiState:
 
 StateDep = Annotated[ApiState, Depends(get_state)]
 
+INT64_MAX = 2**63 - 1
+# Ids and page sizes are bounded where they enter, so the database never sees an integer it
+# cannot store (issue 12, finding 10: 2**64 in a path was a 500) and no page is unbounded.
+DbId = Annotated[int, Path(ge=1, le=INT64_MAX, description="a database id")]
+ArticleId = DbId
+Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many rows")]
+
+
+class Problem(BaseModel):
+    """Every error answer: `detail` is a sentence, or a list naming the bad fields."""
+
+    detail: str | list[dict[str, Any]]
+
+
+_PROBLEMS = {
+    400: "the request is malformed",
+    401: "no valid signature or API token",
+    403: "the caller lacks the role or the scope",
+    404: "no such object (or not in the caller's scope)",
+    408: "the body did not arrive in time",
+    409: "conflicts with the object's state; retry or reconsider",
+    413: "the body is larger than this route accepts",
+    422: "a field is invalid (named in detail)",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error answers a route gives (schemathesis holds us to them).
+
+    The schema is inline and always JSON: FastAPI would document a `model` in the route's own
+    media type (text/plain for the WeChat callback), but errors are JSON everywhere."""
+    content = {"application/json": {"schema": Problem.model_json_schema()}}
+    return {code: {"description": _PROBLEMS[code], "content": content} for code in codes}
+
+
+# Every route can be refused at the edge (syndicator/ingest/edge.py) before it runs, or by
+# FastAPI itself when a body cannot be parsed at all (400).
+EDGE_PROBLEMS = problems(400, 408, 413, 422)
+TOKEN_PROBLEMS = problems(401, 403)
+
 
 async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
     async with state.db.transaction() as session:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the transaction ends when the route returns, before the answer is sent. With
+# FastAPI's default ("request") it stayed open while a client that does not read held the answer
+# (on SQLite: the write lock).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _audit_refusal(state: ApiState, request: Request, action: str, reason: str) -> None:
-    """Refusals are audited in their own transaction: the request's own one is rolled back."""
+async def _audit_forbidden(state: ApiState, request: Request, user: User, reason: str) -> None:
+    """A signed-in user refused is audited (it names a person); anonymous refusals are counted."""
     async with state.db.transaction() as session:
         audit.record(
             session,
-            actor="anonymous",
-            action=action,
+            actor=f"user:{user.name}",
+            action="api.forbidden",
             object_type="request",
             object_id=f"{request.method} {request.url.path}",
             source=client_address(request),
@@ -65,55 +107,8 @@ async def _audit_refusal(state: ApiState, request: Request, action: str, reason:
         )
 
 
-async def signed_body(request: Request, state: StateDep) -> bytes:
-    """The raw body of a portal webhook, after the size limit and the HMAC signature check."""
-    limit = state.settings.ingest_max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, detail=f"body larger than {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise HTTPException(413, detail=f"body larger than {limit} bytes")
-    try:
-        verify(
-            state.settings.ingest_secret.get_secret_value(),
-            request.headers.get(TIMESTAMP_HEADER),
-            request.headers.get(SIGNATURE_HEADER),
-            bytes(body),
-            tolerance_seconds=state.settings.signature_tolerance_seconds,
-        )
-    except SignatureError as exc:
-        await _audit_refusal(state, request, "webhook.rejected", str(exc))
-        raise HTTPException(401, detail=str(exc)) from exc
-    return bytes(body)
-
-
-SignedBody = Annotated[bytes, Depends(signed_body)]
-
-
-class ConcurrentDeliveryError(Exception):
-    """Another delivery of the same article committed first; running this one again sees it."""
-
-
-@asynccontextmanager
-async def delivery_transaction(state: ApiState, request: Request) -> AsyncIterator[AsyncSession]:
-    """The transaction of one signed delivery; the signature is stored with it, so a replay is refused."""
-    signature = request.headers[SIGNATURE_HEADER].strip()
-    try:
-        async with state.db.transaction() as session:
-            session.add(WebhookDelivery(signature=signature))
-            await session.flush()
-            yield session
-    except IntegrityError as exc:
-        async with state.db.transaction() as session:
-            replayed = await session.get(WebhookDelivery, signature) is not None
-        if replayed:
-            raise HTTPException(
-                401, detail="signature already used (replay); sign each delivery afresh"
-            ) from exc
-        raise ConcurrentDeliveryError(str(exc)) from exc
+async def _count_unauthenticated(state: ApiState, request: Request, reason: str) -> None:
+    await count_refusal(state.db, action="api.unauthenticated", reason=reason, source=client_address(request))
 
 
 def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, User]]:
@@ -123,7 +118,7 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, User]]:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            await _audit_refusal(state, request, "api.unauthenticated", "no bearer token")
+            await _count_unauthenticated(state, request, "no bearer token")
             raise HTTPException(
                 401,
                 detail="an API token is required: Authorization: Bearer <token>",
@@ -132,12 +127,12 @@ def require_roles(*roles: str) -> Callable[..., Coroutine[Any, Any, User]]:
         async with state.db.transaction() as session:
             user = await authenticate(session, token.strip())
         if user is None:
-            await _audit_refusal(state, request, "api.unauthenticated", "unknown or revoked token")
+            await _count_unauthenticated(state, request, "unknown or revoked token")
             raise HTTPException(
                 401, detail="the API token is unknown or revoked", headers={"WWW-Authenticate": "Bearer"}
             )
         if not user.role_set & set(roles):
-            await _audit_refusal(state, request, "api.forbidden", f"user {user.name} lacks {roles}")
+            await _audit_forbidden(state, request, user, f"user {user.name} lacks {roles}")
             raise HTTPException(403, detail=f"this needs one of the roles: {', '.join(roles)}")
         return user
 

@@ -8,7 +8,7 @@ from syndicator.models.article import (
     PublicationState,
     VersionStatus,
 )
-from syndicator.models.audit import AuditEvent, WebhookDelivery
+from syndicator.models.audit import AuditEvent, RefusalCount, WebhookDelivery
 from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
 from syndicator.models.dashboard import AppSecret, DashboardSession
@@ -67,6 +67,7 @@ __all__ = [
     "User",
     "UTCDateTime",
     "VersionStatus",
+    "RefusalCount",
     "WebhookDelivery",
     "utcnow",
 ]

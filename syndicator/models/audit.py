@@ -25,9 +25,26 @@ class AuditEvent(SQLModel, table=True):
 
 
 class WebhookDelivery(SQLModel, table=True):
-    """One accepted signed delivery; a second request with the same signature is a replay."""
+    """One verified signed request, consumed whatever the answer: the same signature again is a
+    replay. An accepted article delivery keeps its article, so an identical re-delivery is told
+    `duplicate` with the same id. Rows older than the signature tolerance are pruned."""
 
     __tablename__ = "webhook_delivery"
 
     signature: str = Field(sa_type=String(100), primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    article_id: int | None = Field(default=None)
+    version: int | None = Field(default=None)
+
+
+class RefusalCount(SQLModel, table=True):
+    """Unauthenticated refusals, counted per (action, reason, address, minute) instead of one audit
+    row each: a fuzzer or a scanner must not be able to grow the audit trail without bound."""
+
+    __tablename__ = "refusal_count"
+
+    action: str = Field(sa_type=String(100), primary_key=True)
+    reason: str = Field(sa_type=String(200), primary_key=True)
+    source: str = Field(sa_type=String(200), primary_key=True)
+    minute: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    count: int = Field(default=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from syndicator.models import Comment, CommentState, utcnow
+from syndicator.models import ChannelAccount, Comment, CommentState, utcnow
 from syndicator.moderation.cards import DailyStats, QueueEntry
 from syndicator.workdays import SHANGHAI
 
@@ -174,9 +175,15 @@ async def list_comments(
     overdue_only: bool = False,
     limit: int = 100,
     now: datetime | None = None,
+    unit_ids: Collection[int] | None = None,
 ) -> list[CommentPublic]:
+    """`unit_ids` (None: all) restricts the list to accounts of those units (a caller's scope)."""
     now = now or utcnow()
     query = select(Comment).order_by(col(Comment.id).desc()).limit(min(max(limit, 1), 1000))
+    if unit_ids is not None:
+        query = query.join(ChannelAccount, col(ChannelAccount.id) == col(Comment.account_id)).where(
+            col(ChannelAccount.unit_id).in_(sorted(unit_ids))
+        )
     if state:
         query = query.where(col(Comment.state) == state)
     if overdue_only:

@@ -8,28 +8,26 @@ account is configured with (the same one Syndicator signs its pushes to that bac
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
-from channels.base import Platform, RemoteComment
-from syndicator import audit
-from syndicator.ingest.deps import SessionDep, StateDep, client_address, require_roles
-from syndicator.models import AccountStatus, ChannelAccount, User
+from channels.base import RemoteComment
+from syndicator.ingest.deps import TOKEN_PROBLEMS, Limit, SessionDep, StateDep, problems
+from syndicator.ingest.scoping import CallerScope, scoped
+from syndicator.ingest.signed import FreshAppPush
+from syndicator.models import ChannelAccount, CommentState
 from syndicator.moderation.intake import ingest_comments
 from syndicator.moderation.queries import CommentPublic, list_comments
 from syndicator.moderation.queue import enqueue_apply
-from syndicator.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 from syndicator.workdays import WorkCalendar
 
 router = APIRouter(tags=["comments"])
 
-Reader = Annotated[User, Depends(require_roles("admin", "reviewer", "officer"))]
+Reader = Annotated[CallerScope, Depends(scoped("admin", "reviewer", "officer"))]
 MAX_PUSH = 1000
 
 
@@ -56,54 +54,24 @@ class CommentPush(BaseModel):
     comments: list[PushedComment] = Field(max_length=MAX_PUSH)
 
 
-async def signed_push(request: Request, api: StateDep) -> tuple[ChannelAccount, CommentPush]:
-    raw = await request.body()
-    if len(raw) > api.settings.ingest_max_body_bytes:
-        raise HTTPException(413, detail="body too large")
+async def signed_push(signed: FreshAppPush) -> tuple[ChannelAccount, CommentPush]:
+    """The body is parsed only after the signature (by one of the app accounts' secrets) held and
+    was consumed: an anonymous or replayed request never reaches the parser."""
     try:
-        push = CommentPush.model_validate_json(raw)
+        push = CommentPush.model_validate_json(signed.body)
     except ValidationError as exc:
-        raise HTTPException(422, detail=exc.errors(include_url=False, include_context=False)) from exc
-    async with api.db.transaction() as session:
-        account = (
-            await session.exec(
-                select(ChannelAccount).where(
-                    ChannelAccount.name == push.account,
-                    ChannelAccount.platform == Platform.APP,
-                    ChannelAccount.status == AccountStatus.ACTIVE,
-                )
-            )
-        ).first()
-        secret = os.environ.get(account.secret_env or "", "") if account else ""
-        try:
-            verify(
-                secret,
-                request.headers.get(TIMESTAMP_HEADER),
-                request.headers.get(SIGNATURE_HEADER),
-                raw,
-                tolerance_seconds=api.settings.signature_tolerance_seconds,
-            )
-        except SignatureError as exc:
-            reason = str(exc) if account else f"no active app account named {push.account!r}"
-            audit.record(
-                session,
-                actor="anonymous",
-                action="comments.push_rejected",
-                object_type="request",
-                object_id=request.url.path,
-                source=client_address(request),
-                reason=reason,
-            )
-            account = None
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        raise HTTPException(422, detail=errors) from exc
+    account: ChannelAccount | None = next((a for a in signed.owners if a.name == push.account), None)
     if account is None:
-        raise HTTPException(401, detail="unknown account or bad signature")
+        raise HTTPException(403, detail="the push names another account than the one that signed it")
     return account, push
 
 
 SignedPush = Annotated[tuple[ChannelAccount, CommentPush], Depends(signed_push)]
 
 
-@router.post("/api/v1/channels/app/comments", status_code=202)
+@router.post("/api/v1/channels/app/comments", status_code=202, responses=problems(401, 403, 409))
 async def push_comments(api: StateDep, signed: SignedPush) -> dict[str, Any]:
     account, push = signed
     calendar = WorkCalendar.from_file(api.settings.holiday_schedule_file)
@@ -130,8 +98,14 @@ async def push_comments(api: StateDep, signed: SignedPush) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/comments")
+@router.get("/api/v1/comments", responses=TOKEN_PROBLEMS)
 async def comments(
-    session: SessionDep, _caller: Reader, state: str | None = None, overdue: bool = False, limit: int = 100
+    session: SessionDep,
+    caller: Reader,
+    state: CommentState | None = None,
+    overdue: bool = False,
+    limit: Limit = 100,
 ) -> list[CommentPublic]:
-    return await list_comments(session, state=state, overdue_only=overdue, limit=limit)
+    return await list_comments(
+        session, state=state, overdue_only=overdue, limit=limit, unit_ids=caller.unit_ids
+    )

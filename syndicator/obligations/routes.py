@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from syndicator.ingest.deps import ApiState, SessionDep, StateDep, client_address, require_roles
+from syndicator.ingest.deps import (
+    TOKEN_PROBLEMS,
+    ApiState,
+    DbId,
+    SessionDep,
+    StateDep,
+    client_address,
+    problems,
+    require_roles,
+)
 from syndicator.models import User, utcnow
 from syndicator.obligations.clock import SHANGHAI, TargetStatus
 from syndicator.obligations.compliance import ComplianceReport, build_report
@@ -21,7 +30,7 @@ from syndicator.obligations.fulfil import ObligationError, record_evidence, waiv
 from syndicator.obligations.inspection import Inspection, Period, inspect
 from syndicator.obligations.inspection_export import inspection_file
 from syndicator.obligations.report import ReportQuery
-from syndicator.obligations.scope import ScopeError, UnknownUnitError, load_tree
+from syndicator.obligations.scope import OutOfScopeError, ScopeError, UnknownUnitError, load_tree
 from syndicator.workdays import WorkCalendar
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
@@ -93,13 +102,25 @@ async def report_for(
             limit=limit,
             offset=offset,
         )
-    except UnknownUnitError as exc:
+    except (UnknownUnitError, OutOfScopeError) as exc:
         raise HTTPException(404, detail=str(exc)) from exc
     except ScopeError as exc:
         raise HTTPException(403, detail=str(exc)) from exc
 
 
-@router.get("/compliance", response_model=ComplianceReport, summary="Repost compliance at a moment")
+REPORT_PROBLEMS = TOKEN_PROBLEMS | problems(404)
+
+
+def document(media_type: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {}}, "description": "the report"}, **REPORT_PROBLEMS}
+
+
+@router.get(
+    "/compliance",
+    response_model=ComplianceReport,
+    summary="Repost compliance at a moment",
+    responses=REPORT_PROBLEMS,
+)
 async def compliance(
     session: SessionDep,
     api: StateDep,
@@ -117,7 +138,12 @@ def _filename(params: QueryParams, ext: str) -> str:
     return f"compliance-{params.as_of.astimezone(SHANGHAI):%Y%m%d-%H%M}.{ext}"
 
 
-@router.get("/compliance.csv", summary="Compliance report as CSV (UTF-8 with BOM)")
+@router.get(
+    "/compliance.csv",
+    summary="Compliance report as CSV (UTF-8 with BOM)",
+    response_class=Response,
+    responses=document("text/csv"),
+)
 async def compliance_csv(
     session: SessionDep, api: StateDep, caller: Officer, params: Params, sheet: Sheet = Sheet.TARGETS
 ) -> Response:
@@ -129,7 +155,12 @@ async def compliance_csv(
     )
 
 
-@router.get("/compliance.xlsx", summary="Compliance report as an Excel workbook")
+@router.get(
+    "/compliance.xlsx",
+    summary="Compliance report as an Excel workbook",
+    response_class=Response,
+    responses=document(XLSX),
+)
 async def compliance_xlsx(session: SessionDep, api: StateDep, caller: Officer, params: Params) -> Response:
     report = await report_for(session, api, caller, params, limit=EXPORT_TARGET_LIMIT)
     return Response(
@@ -225,6 +256,8 @@ async def _decide(
             ob = await waive(
                 session, obligation_id, officer=caller, reason=body.reason, source=client_address(request)
             )
+    except OutOfScopeError as exc:
+        raise HTTPException(404, detail=f"obligation {obligation_id} does not exist") from exc
     except ScopeError as exc:
         raise HTTPException(403, detail=str(exc)) from exc
     except ObligationError as exc:
@@ -239,17 +272,22 @@ async def _decide(
     )
 
 
-@router.post("/obligations/{obligation_id}/evidence", response_model=ObligationOut)
+DECISION_PROBLEMS = TOKEN_PROBLEMS | problems(404, 409)
+
+
+@router.post(
+    "/obligations/{obligation_id}/evidence", response_model=ObligationOut, responses=DECISION_PROBLEMS
+)
 async def evidence(
-    obligation_id: int, body: EvidenceIn, request: Request, session: SessionDep, caller: Officer
+    obligation_id: DbId, body: EvidenceIn, request: Request, session: SessionDep, caller: Officer
 ) -> ObligationOut:
     """Record evidence of a repost (URL, note, time posted). A late repost stays late."""
     return await _decide(request, session, caller, "evidence", obligation_id, body)
 
 
-@router.post("/obligations/{obligation_id}/waive", response_model=ObligationOut)
+@router.post("/obligations/{obligation_id}/waive", response_model=ObligationOut, responses=DECISION_PROBLEMS)
 async def waiver(
-    obligation_id: int, body: WaiverIn, request: Request, session: SessionDep, caller: Officer
+    obligation_id: DbId, body: WaiverIn, request: Request, session: SessionDep, caller: Officer
 ) -> ObligationOut:
     """Waive a pending target, with a reason."""
     return await _decide(request, session, caller, "waive", obligation_id, body)

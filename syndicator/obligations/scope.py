@@ -19,6 +19,10 @@ class UnknownUnitError(ScopeError):
     """No such unit."""
 
 
+class OutOfScopeError(ScopeError):
+    """The unit exists but is outside the caller's scope: the API answers it like a missing one."""
+
+
 @dataclass(frozen=True)
 class UnitInfo:
     id: int
@@ -77,7 +81,7 @@ def scope_units(tree: UnitTree, *, user_scope: int | None, requested: int | None
         raise UnknownUnitError(f"unknown unit id {requested}")
     if user_scope is not None:
         if requested is not None and not tree.contains(user_scope, requested):
-            raise ScopeError("this unit is outside your scope")
+            raise OutOfScopeError("this unit is outside your scope")
         return tree.descendants(requested if requested is not None else user_scope)
     return None if requested is None else tree.descendants(requested)
 
@@ -86,4 +90,4 @@ def check_in_scope(tree: UnitTree, user: User, unit_id: int) -> None:
     if not is_officer(user):
         raise ScopeError("this needs the officer or admin role")
     if user.scope_unit_id is not None and not tree.contains(user.scope_unit_id, unit_id):
-        raise ScopeError("this unit is outside your scope")
+        raise OutOfScopeError("this unit is outside your scope")

@@ -86,7 +86,7 @@ def bad_request(case: str) -> tuple[bytes, dict[str, str]]:
         body = body_of(payload | {"body_html": "<p>" + "长" * (1024 * 1024) + "</p>"})  # > 2 MB in UTF-8
     secret = "not-the-portal-secret" if case == "wrong-secret" else INGEST_SECRET
     now = time.time() - 3600 if case == "stale-signature" else None
-    headers = {} if case == "no-signature" else signed_headers(secret, body, now)
+    headers = {} if case == "no-signature" else signed_headers(secret, "POST", "/api/v1/articles", body, now)
     return body, headers
 
 

@@ -29,14 +29,27 @@ def versions(article: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return older, newer
 
 
-async def replay_is_refused(api_url: str, payload: dict[str, Any]) -> None:
+async def replay_is_idempotent_or_refused(api_url: str, payload: dict[str, Any]) -> None:
+    """A byte-identical re-delivery of an accepted article is told `duplicate` (a portal that lost
+    the answer asks again); a replay of a refused request stays 401."""
     body = json.dumps(payload, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(INGEST_SECRET, body, now=None)}
+    signature = signed_headers(INGEST_SECRET, "POST", "/api/v1/articles", body)
+    headers = {"Content-Type": "application/json", **signature}
+    refused_body = b'{"title": "no unit"}'
+    refused_headers = {
+        "Content-Type": "application/json",
+        **signed_headers(INGEST_SECRET, "POST", "/api/v1/articles", refused_body),
+    }
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
         first = await client.post("/api/v1/articles", content=body, headers=headers)
         again = await client.post("/api/v1/articles", content=body, headers=headers)
+        refused = await client.post("/api/v1/articles", content=refused_body, headers=refused_headers)
+        replayed = await client.post("/api/v1/articles", content=refused_body, headers=refused_headers)
     assert first.status_code == 202, first.text
-    assert again.status_code == 401 and "replay" in again.text, again.text
+    assert again.status_code == 202 and again.json()["status"] == "duplicate", again.text
+    assert again.json()["article_id"] == first.json()["article_id"] and again.json()["publications"] == []
+    assert refused.status_code == 422, refused.text
+    assert replayed.status_code == 401 and "replay" in replayed.text, replayed.text
 
 
 async def test_duplicate_out_of_order_and_replayed_deliveries(build_stack: StackBuilder) -> None:
@@ -52,7 +65,7 @@ async def test_duplicate_out_of_order_and_replayed_deliveries(build_stack: Stack
     assert all(r.status_code == 202 for r in answers), [r.text for r in answers if r.status_code != 202]
     assert {r.json()["status"] for r in answers} == {"stale", "duplicate"}
     assert all(not r.json()["publications"] for r in answers), "a re-delivery fanned out again"
-    await replay_is_refused(stack.api.url, pairs[0][1])
+    await replay_is_idempotent_or_refused(stack.api.url, pairs[0][1])
     stack.events["portal:duplicate"] += 2 * ARTICLES
     stack.events["portal:out-of-order"] += ARTICLES
     stack.events["portal:replay"] += 1

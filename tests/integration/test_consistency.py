@@ -34,7 +34,8 @@ async def run_audit(settings, db, *, fix: bool = False):
 
 def edit_in_app(app_url: str, remote_id: str) -> None:
     body = json.dumps({"body_html": "<p>被直接篡改的内容</p>"}, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(APP_SECRET, body)}
+    signature = signed_headers(APP_SECRET, "PUT", f"/v1/articles/{remote_id}", body)
+    headers = {"Content-Type": "application/json", **signature}
     httpx.put(f"{app_url}/v1/articles/{remote_id}", content=body, headers=headers).raise_for_status()
 
 

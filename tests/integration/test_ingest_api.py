@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from syndicator import admin
-from syndicator.models import Article, AuditEvent, Publication
+from syndicator.models import Article, AuditEvent, Publication, RefusalCount, WebhookDelivery, utcnow
 from syndicator.signing import signed_headers
 from tests.conftest import INGEST_SECRET
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
@@ -35,14 +36,19 @@ async def test_signed_article_is_accepted_with_its_id_and_state(db, api, seeded)
     assert len(body["publications"]) == 1 and body["article_id"] > 0
 
 
-async def test_wrong_secret_is_401_and_audited(db, api, seeded) -> None:
-    response = await post_signed(api, corpus_articles()[1], secret="not-the-secret")
-    assert response.status_code == 401
-    assert "does not match" in response.json()["detail"]
+async def test_wrong_secret_is_401_and_counted_not_audited_one_by_one(db, api, seeded) -> None:
+    """Finding 10: a fuzzing run wrote one audit row per refusal; now one counter row a minute."""
+    for _ in range(5):
+        response = await post_signed(api, corpus_articles()[1], secret="not-the-secret")
+        assert response.status_code == 401
+        assert "does not match" in response.json()["detail"]
     assert await count(db, Article) == 0
     async with db.transaction() as session:
         events = (await session.exec(select(AuditEvent).where(AuditEvent.action == "webhook.rejected"))).all()
-    assert len(events) == 1
+        counters = (await session.exec(select(RefusalCount))).all()
+    assert events == []
+    assert sum(c.count for c in counters) == 5 and len(counters) <= 2  # a minute may turn over
+    assert {c.action for c in counters} == {"webhook.rejected"}
 
 
 async def test_stale_signature_is_401(db, api, seeded) -> None:
@@ -55,14 +61,57 @@ async def test_unsigned_request_is_401(db, api, seeded) -> None:
     assert response.status_code == 401 and "missing" in response.json()["detail"]
 
 
-async def test_replayed_signature_is_401_and_stores_nothing_new(db, api, seeded) -> None:
+def signed(body: bytes, method: str = "POST", path: str = "/api/v1/articles", now: float | None = None):
+    return {"Content-Type": "application/json", **signed_headers(INGEST_SECRET, method, path, body, now)}
+
+
+async def test_identical_redelivery_of_an_accepted_article_is_duplicate_with_the_same_id(
+    db, api, seeded
+) -> None:
+    """Finding 6: a portal that lost the first answer re-sends the very same request."""
     body = json.dumps(corpus_articles()[1], ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(INGEST_SECRET, body)}
+    headers = signed(body)
     first = await api.post("/api/v1/articles", content=body, headers=headers)
-    replay = await api.post("/api/v1/articles", content=body, headers=headers)
-    assert first.status_code == 202
-    assert replay.status_code == 401 and "replay" in replay.json()["detail"]
+    again = await api.post("/api/v1/articles", content=body, headers=headers)
+    assert first.status_code == 202 and again.status_code == 202, again.text
+    assert again.json()["article_id"] == first.json()["article_id"]
+    assert again.json()["status"] == "duplicate" and again.json()["publications"] == []
+    assert again.json()["version"] == first.json()["version"]
     assert await count(db, Publication) == 1
+
+
+async def test_a_signature_is_consumed_even_when_the_request_is_refused(db, api, seeded) -> None:
+    """Finding 6: a POST refused with 422 must not be usable again, on any route."""
+    body = b'{"title": "incomplete"}'
+    headers = signed(body)
+    refused = await api.post("/api/v1/articles", content=body, headers=headers)
+    assert refused.status_code == 422
+    replay = await api.post("/api/v1/articles", content=body, headers=headers)
+    assert replay.status_code == 401 and "replay" in replay.json()["detail"]
+
+
+async def test_a_post_signature_replayed_as_a_delete_withdraws_nothing(db, api, seeded) -> None:
+    """Finding 6, as reported: a refused POST's headers sent as DELETE /api/v1/articles/{id}."""
+    article_id = (await post_signed(api, corpus_articles()[1])).json()["article_id"]
+    headers = signed(b"")
+    assert (await api.post("/api/v1/articles", content=b"", headers=headers)).status_code == 422
+    delete = await api.delete(f"/api/v1/articles/{article_id}", headers=headers)
+    assert delete.status_code == 401
+    fresh = await api.delete(
+        f"/api/v1/articles/{article_id}", headers=signed(b"", "DELETE", f"/api/v1/articles/{article_id}")
+    )
+    assert fresh.status_code == 202
+    again = await api.delete(f"/api/v1/articles/{article_id}", headers=fresh.request.headers)
+    assert again.status_code == 401 and "replay" in again.json()["detail"]
+
+
+async def test_used_signatures_older_than_the_tolerance_are_pruned(db, api, seeded) -> None:
+    async with db.transaction() as session:
+        session.add(WebhookDelivery(signature="sha256=old", received_at=utcnow() - timedelta(hours=1)))
+    await post_signed(api, corpus_articles()[1])
+    async with db.transaction() as session:
+        assert await session.get(WebhookDelivery, "sha256=old") is None
+        assert len((await session.exec(select(WebhookDelivery))).all()) == 1
 
 
 async def test_oversized_body_is_413(db, api, seeded) -> None:
@@ -148,14 +197,17 @@ async def test_api_needs_a_token_and_the_right_role(db, api, seeded) -> None:
     missing = await api.post(
         "/api/v1/publications/999/retry", headers={"Authorization": f"Bearer {editor_token}"}
     )
-    assert missing.status_code == 409
+    assert missing.status_code == 404
 
     async with db.transaction() as session:
         await admin.revoke_tokens(session, "mod", actor="test")
         actions = [e.action for e in (await session.exec(select(AuditEvent))).all()]
     revoked = await api.get("/api/v1/publications", headers={"Authorization": f"Bearer {reviewer_token}"})
     assert revoked.status_code == 401
-    assert actions.count("api.unauthenticated") == 2 and actions.count("api.forbidden") == 1
+    async with db.transaction() as session:
+        refusals = (await session.exec(select(RefusalCount))).all()
+    assert actions.count("api.forbidden") == 1 and "api.unauthenticated" not in actions
+    assert sum(r.count for r in refusals if r.action == "api.unauthenticated") == 3
 
 
 async def test_health_reports_database_and_redis(api) -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from pydantic import SecretStr
 
+from channels.wechat.callback import CallbackRejectedError, verify_signature
 from channels.wechat.emulator import create_app as create_wechat
 from syndicator import admin
 from syndicator.background_server import BackgroundServer
+from syndicator.ingest.app import create_app
 from syndicator.models import PublicationState
 from tests.support import corpus_articles, post_signed, publications, run_worker
 
@@ -81,10 +84,53 @@ async def test_push_completes_a_submitted_publication(db, settings, api, monkeyp
     assert publication.remote_url and publication.remote_details["publish_id"]
 
 
-async def test_url_verification_echoes_only_for_our_token(api) -> None:
-    ok = await api.get("/api/v1/channels/wechat/1/callback", params={**signed(), "echostr": "hello"})
+async def accounts(db) -> dict[str, int]:
+    async with db.transaction() as session:
+        await admin.add_unit(session, "测试单位", "county", None, actor="test")
+        ids = {}
+        for platform, options in (("wechat", {"app_id": APP_ID}), ("app", {})):
+            account = await admin.add_account(
+                session,
+                unit="测试单位",
+                platform=platform,
+                name=platform,
+                api_base_url="http://127.0.0.1:9",
+                actor="test",
+                **options,
+            )
+            ids[platform] = account.id
+    return ids
+
+
+async def test_url_verification_echoes_only_for_our_token(db, api) -> None:
+    wechat = (await accounts(db))["wechat"]
+    url = f"/api/v1/channels/wechat/{wechat}/callback"
+    ok = await api.get(url, params={**signed(), "echostr": "hello"})
     assert ok.status_code == 200 and ok.text == "hello"
-    bad = await api.get(
-        "/api/v1/channels/wechat/1/callback", params={**signed(token="x"), "echostr": "hello"}
-    )
+    bad = await api.get(url, params={**signed(token="x"), "echostr": "hello"})
     assert bad.status_code == 403
+
+
+async def test_the_callback_answers_only_for_wechat_accounts(db, api) -> None:
+    """Finding 10: the verify route echoed for any account id, WeChat or not."""
+    ids = await accounts(db)
+    for account_id in (ids["app"], 99_999):
+        url = f"/api/v1/channels/wechat/{account_id}/callback"
+        assert (await api.get(url, params={**signed(), "echostr": "hello"})).status_code == 404
+        assert (await api.post(url, params=signed(), content=push("1"))).status_code == 404
+
+
+async def test_an_empty_callback_token_is_refused_not_trusted(db, settings) -> None:
+    """Finding 10: with no token configured, sha1("" + timestamp + nonce) verified forged pushes."""
+    untokened = settings.model_copy(update={"wechat_callback_token": SecretStr("")})
+    url = f"/api/v1/channels/wechat/{(await accounts(db))['wechat']}/callback"
+    with BackgroundServer(create_app(untokened)) as server:
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as api:
+            forged = await api.get(url, params={**signed(token=""), "echostr": "hello"})
+            assert forged.status_code == 404 and forged.text != "hello"
+            assert (await api.post(url, params=signed(token=""), content=push("1"))).status_code == 404
+
+
+def test_verify_signature_refuses_an_empty_token() -> None:
+    with pytest.raises(CallbackRejectedError, match="no callback token"):
+        verify_signature("", signed(token=""))

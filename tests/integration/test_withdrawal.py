@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 async def delete_signed(api, article_id: int, secret: str = INGEST_SECRET, *, now: float | None = None):
-    headers = signed_headers(secret, b"", now or time.time())
+    headers = signed_headers(secret, "DELETE", f"/api/v1/articles/{article_id}", b"", now or time.time())
     return await api.delete(f"/api/v1/articles/{article_id}", headers=headers)
 
 

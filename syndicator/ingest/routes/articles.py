@@ -6,29 +6,32 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from syndicator.articles import ArticleIn, IngestOutcome, UnknownUnitError, ingest_article
 from syndicator.ingest.deps import (
-    ConcurrentDeliveryError,
+    TOKEN_PROBLEMS,
+    ApiState,
+    ArticleId,
+    DbId,
     SessionDep,
-    SignedBody,
     StateDep,
     client_address,
-    delivery_transaction,
-    require_roles,
+    problems,
 )
-from syndicator.models import Article, ArticleVersion, User
+from syndicator.ingest.scoping import CallerScope, scoped
+from syndicator.ingest.signed import FreshPortalRequest, PortalRequest, refuse_replay, remember_article
+from syndicator.models import Article, ArticleVersion, WebhookDelivery
 from syndicator.pipeline.withdrawal import WithdrawalError, request_withdrawal
 from syndicator.publications import list_publications
 from syndicator.queue import WITHDRAW_JOB, enqueue_publish_all
 
 router = APIRouter(prefix="/api/v1/articles", tags=["articles"])
 
-# Two first deliveries of one article race on its unique key; the loser runs again and sees the winner.
 CONCURRENT_DELIVERY_ATTEMPTS = 3
 
-Reader = Annotated[User, Depends(require_roles("admin", "editor", "reviewer", "officer"))]
+Reader = Annotated[CallerScope, Depends(scoped("admin", "editor", "reviewer", "officer"))]
 
 
 class IngestAccepted(BaseModel):
@@ -39,20 +42,28 @@ class IngestAccepted(BaseModel):
     publications: list[int]
 
 
-@router.post("", status_code=202, response_model=IngestAccepted)
-async def receive_article(request: Request, body: SignedBody, state: StateDep) -> IngestAccepted:
-    """Accept an approved article from the portal (signed; see DESIGN.md "Ingest")."""
-    payload = parse_article(body)
+SIGNED_PROBLEMS = problems(401, 409)
+
+
+@router.post("", status_code=202, response_model=IngestAccepted, responses=SIGNED_PROBLEMS)
+async def receive_article(request: Request, signed: PortalRequest, state: StateDep) -> IngestAccepted:
+    """Accept an approved article from the portal (signed; see README "The portal webhook")."""
+    if signed.replay_of is not None:
+        return await redelivered(state, request, signed.replay_of)
+    payload = parse_article(signed.body)
     for attempt in range(CONCURRENT_DELIVERY_ATTEMPTS):
         try:
-            async with delivery_transaction(state, request) as session:
+            async with state.db.transaction() as session:
                 outcome = await ingest_article(
                     session, payload, actor="portal", source=client_address(request), review=state.review
                 )
+                assert outcome.article.id is not None
+                await remember_article(session, signed.signature, outcome.article.id, outcome.version.number)
             break
         except UnknownUnitError as exc:
             raise HTTPException(422, detail=[{"field": "unit", "message": str(exc)}]) from exc
-        except ConcurrentDeliveryError:
+        except IntegrityError:
+            # Two first deliveries of one article raced on its unique key; run again to see the winner.
             if attempt == CONCURRENT_DELIVERY_ATTEMPTS - 1:
                 raise HTTPException(
                     409, detail="the same article is being delivered concurrently; retry"
@@ -61,19 +72,40 @@ async def receive_article(request: Request, body: SignedBody, state: StateDep) -
     return accepted(outcome)
 
 
+async def redelivered(state: ApiState, request: Request, earlier: WebhookDelivery) -> IngestAccepted:
+    """An identical re-delivery (same signature) of an accepted article: a portal that lost the
+    first answer asks again, and is told the same article, fanning out nothing. Any other replay
+    (of a refused request, or of one still running) is a 401."""
+    if earlier.article_id is None or earlier.version is None:
+        raise await refuse_replay(state, request, "webhook.rejected")
+    async with state.db.transaction() as session:
+        article = await session.get(Article, earlier.article_id)
+    if article is None:
+        raise await refuse_replay(state, request, "webhook.rejected")
+    return IngestAccepted(
+        article_id=earlier.article_id,
+        state=article.state,
+        status="duplicate",
+        version=earlier.version,
+        publications=[],
+    )
+
+
 class WithdrawalAccepted(BaseModel):
     article_id: int
     state: str
     withdrawing: list[int]
 
 
-@router.delete("/{article_id}", status_code=202, response_model=WithdrawalAccepted)
+@router.delete(
+    "/{article_id}", status_code=202, response_model=WithdrawalAccepted, responses=problems(401, 404)
+)
 async def withdraw_article(
-    article_id: int, request: Request, _body: SignedBody, state: StateDep
+    article_id: ArticleId, request: Request, _signed: FreshPortalRequest, state: StateDep
 ) -> WithdrawalAccepted:
     """Withdraw an article from every channel (signed like the webhook; the body may be empty)."""
     try:
-        async with delivery_transaction(state, request) as session:
+        async with state.db.transaction() as session:
             removing = await request_withdrawal(
                 session, article_id, actor="portal", source=client_address(request)
             )
@@ -105,11 +137,11 @@ def accepted(outcome: IngestOutcome) -> IngestAccepted:
     )
 
 
-@router.get("/{article_id}")
-async def read_article(article_id: int, session: SessionDep, _caller: Reader) -> dict[str, Any]:
+@router.get("/{article_id}", responses=TOKEN_PROBLEMS | problems(404))
+async def read_article(article_id: DbId, session: SessionDep, caller: Reader) -> dict[str, Any]:
     article = await session.get(Article, article_id)
-    if article is None:
-        raise HTTPException(404, detail=f"no article {article_id}")
+    caller.require(article.unit_id if article else None, f"no article {article_id}")
+    assert article is not None
     versions = (
         await session.exec(select(ArticleVersion).where(ArticleVersion.article_id == article_id))
     ).all()

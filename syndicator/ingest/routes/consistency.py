@@ -7,15 +7,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from syndicator.consistency import latest_report
-from syndicator.ingest.deps import SessionDep, require_roles
-from syndicator.models import User
+from syndicator.ingest.deps import TOKEN_PROBLEMS, SessionDep
+from syndicator.ingest.scoping import CallerScope, scoped
 
 router = APIRouter(prefix="/api/v1/audit", tags=["consistency"])
 
-Reader = Annotated[User, Depends(require_roles("admin", "editor", "reviewer", "officer"))]
+Reader = Annotated[CallerScope, Depends(scoped("admin", "editor", "reviewer", "officer"))]
 
 
-@router.get("/consistency")
-async def consistency_report(session: SessionDep, _caller: Reader) -> dict[str, Any]:
-    """The latest audit (the worker runs it on a schedule; `syndicator audit` runs it now)."""
-    return await latest_report(session) or {"at": None, "drifts": [], "note": "no audit has run yet"}
+@router.get("/consistency", responses=TOKEN_PROBLEMS)
+async def consistency_report(session: SessionDep, caller: Reader) -> dict[str, Any]:
+    """The latest audit (the worker runs it on a schedule; `syndicator audit` runs it now), with
+    only the drifts of articles in the caller's scope."""
+    report = await latest_report(session)
+    if report is None:
+        return {"at": None, "drifts": [], "note": "no audit has run yet"}
+    drifts = report.get("drifts", [])
+    visible = await caller.visible_articles(session, (d["article_id"] for d in drifts))
+    return {**report, "drifts": [d for d in drifts if d["article_id"] in visible]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
@@ -17,7 +17,10 @@ from syndicator.preflight import describe_schema, head_revisions, schema_revisio
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+DEGRADED = {"description": "a dependency is down (named in the body)", "content": {"application/json": {}}}
+
+
+@router.get("/healthz", responses={503: DEGRADED})
 async def healthz(state: StateDep) -> JSONResponse:
     checks = {"database": "ok", "schema": "ok", "redis": "ok"}
     try:
@@ -39,7 +42,7 @@ async def healthz(state: StateDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(state: StateDep) -> Response:
     """What an operator graphs and alerts on (syndicator/metrics.py; Grafana: deploy/grafana/)."""
     gathered = await collect(state.db, state.redis, state.settings.queue_name)

@@ -6,29 +6,36 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from syndicator.ingest.deps import SessionDep, StateDep, require_roles
-from syndicator.models import PublicationState, User
+from syndicator.ingest.deps import TOKEN_PROBLEMS, DbId, Limit, SessionDep, StateDep, problems
+from syndicator.ingest.scoping import CallerScope, scoped
+from syndicator.models import Publication, PublicationState
 from syndicator.publications import PublicationError, list_publications, retry_publication
 from syndicator.queue import enqueue_publish
 
 router = APIRouter(prefix="/api/v1/publications", tags=["publications"])
 
-Reader = Annotated[User, Depends(require_roles("admin", "editor", "reviewer", "officer"))]
-Operator = Annotated[User, Depends(require_roles("admin", "editor"))]
+Reader = Annotated[CallerScope, Depends(scoped("admin", "editor", "reviewer", "officer"))]
+Operator = Annotated[CallerScope, Depends(scoped("admin", "editor"))]
 
 
-@router.get("")
+@router.get("", responses=TOKEN_PROBLEMS)
 async def publications(
-    session: SessionDep, _caller: Reader, state: PublicationState | None = None, limit: int = 100
+    session: SessionDep, caller: Reader, state: PublicationState | None = None, limit: Limit = 100
 ) -> list[dict[str, Any]]:
-    return [p.model_dump(mode="json") for p in await list_publications(session, state=state, limit=limit)]
+    found = await list_publications(session, state=state, limit=limit, unit_ids=caller.unit_ids)
+    return [p.model_dump(mode="json") for p in found]
 
 
-@router.post("/{publication_id}/retry", status_code=202)
-async def retry(publication_id: int, api: StateDep, caller: Operator) -> dict[str, Any]:
+@router.post("/{publication_id}/retry", status_code=202, responses=TOKEN_PROBLEMS | problems(404, 409))
+async def retry(publication_id: DbId, api: StateDep, caller: Operator) -> dict[str, Any]:
     try:
         async with api.db.transaction() as session:
-            publication = await retry_publication(session, publication_id, actor=f"user:{caller.name}")
+            existing = await session.get(Publication, publication_id)
+            unit_id = await caller.article_unit(session, existing.article_id) if existing else None
+            caller.require(unit_id, f"no publication {publication_id}")
+            publication = await retry_publication(
+                session, publication_id, actor=f"user:{caller.user.name}"
+            )
     except PublicationError as exc:
         raise HTTPException(409, detail=str(exc)) from exc
     assert publication.id is not None

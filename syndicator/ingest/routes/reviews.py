@@ -6,24 +6,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from syndicator.ingest.deps import SessionDep, StateDep, require_roles
-from syndicator.models import User
+from syndicator.ingest.deps import TOKEN_PROBLEMS, DbId, SessionDep, StateDep, problems
+from syndicator.ingest.scoping import CallerScope, scoped
+from syndicator.models import ArticleVersion
 from syndicator.queue import enqueue_publish_all
 from syndicator.review import ReviewError, held_versions, reject_version, release_version
 
 router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
 
-Reviewer = Annotated[User, Depends(require_roles("reviewer"))]
+Reviewer = Annotated[CallerScope, Depends(scoped("reviewer"))]
 
 
 class Decision(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.get("")
-async def held(session: SessionDep, _caller: Reviewer) -> list[dict[str, Any]]:
-    """Versions the pre-publish checks held back, with their findings."""
+@router.get("", responses=TOKEN_PROBLEMS)
+async def held(session: SessionDep, caller: Reviewer) -> list[dict[str, Any]]:
+    """Versions the pre-publish checks held back, with their findings (in the caller's scope)."""
     return [
         {
             "version_id": h.version.id,
@@ -34,25 +36,37 @@ async def held(session: SessionDep, _caller: Reviewer) -> list[dict[str, Any]]:
             "findings": [f.model_dump(mode="json", exclude={"id", "version_id"}) for f in h.findings],
         }
         for h in await held_versions(session)
+        if caller.allows(h.article.unit_id)
     ]
 
 
-@router.post("/{version_id}/release", status_code=202)
-async def release(version_id: int, decision: Decision, state: StateDep, caller: Reviewer) -> dict[str, Any]:
+async def require_version_in_scope(session: AsyncSession, caller: CallerScope, version_id: int) -> None:
+    version = await session.get(ArticleVersion, version_id)
+    unit_id = await caller.article_unit(session, version.article_id) if version else None
+    caller.require(unit_id, f"no article version {version_id}")
+
+
+DECISION_PROBLEMS = TOKEN_PROBLEMS | problems(404, 409)
+
+
+@router.post("/{version_id}/release", status_code=202, responses=DECISION_PROBLEMS)
+async def release(version_id: DbId, decision: Decision, state: StateDep, caller: Reviewer) -> dict[str, Any]:
     try:
         async with state.db.transaction() as session:
-            publication_ids = await release_version(session, version_id, caller, decision.reason)
+            await require_version_in_scope(session, caller, version_id)
+            publication_ids = await release_version(session, version_id, caller.user, decision.reason)
     except ReviewError as exc:
         raise HTTPException(409, detail=str(exc)) from exc
     await enqueue_publish_all(state.redis, publication_ids)
     return {"version_id": version_id, "review_state": "released", "publications": publication_ids}
 
 
-@router.post("/{version_id}/reject")
-async def reject(version_id: int, decision: Decision, state: StateDep, caller: Reviewer) -> dict[str, Any]:
+@router.post("/{version_id}/reject", responses=DECISION_PROBLEMS)
+async def reject(version_id: DbId, decision: Decision, state: StateDep, caller: Reviewer) -> dict[str, Any]:
     try:
         async with state.db.transaction() as session:
-            await reject_version(session, version_id, caller, decision.reason)
+            await require_version_in_scope(session, caller, version_id)
+            await reject_version(session, version_id, caller.user, decision.reason)
     except ReviewError as exc:
         raise HTTPException(409, detail=str(exc)) from exc
     return {"version_id": version_id, "review_state": "rejected"}
