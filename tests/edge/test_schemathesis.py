@@ -107,6 +107,8 @@ async def seed(db, live_api: str, app_url: str) -> str:
             name="wx",
             api_base_url=app_url,
             app_id="wx0123456789abcdef",
+            secret_env="SYNDICATOR_TEST_WECHAT_SECRET",
+            default_cover=str(Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "cover.png"),
             actor="test",
         )
         await admin.add_user(

@@ -43,6 +43,8 @@ NOT_TOKEN_ROUTES = {
     ("POST", "/api/v1/channels/app/comments"): "the app backend's signed push",
     ("GET", "/api/v1/channels/wechat/{account_id}/callback"): "WeChat's signed URL check",
     ("POST", "/api/v1/channels/wechat/{account_id}/callback"): "WeChat's signed push",
+    ("GET", "/api/v1/chat/wecom/callback"): "WeCom's signed, encrypted URL check",
+    ("POST", "/api/v1/chat/wecom/callback"): "WeCom's signed, encrypted push",
     ("GET", "/healthz"): "liveness",
     ("GET", "/metrics"): "counts by platform and state only",
 }
@@ -51,7 +53,12 @@ BODIES = {
     "reject": {"reason": "越权"},
     "waive": {"reason": "越权"},
     "evidence": {"url": "https://example.gov.cn/repost/1", "note": MARK},
+    "preview": {**corpus_articles()[0], "unit": UNIT_A},  # the outsider's own unit: a 200
 }
+
+
+# Query parameters a route requires (a report needs its period).
+QUERIES = {"/api/v1/compliance/inspection": {"from": "2020-01-01", "to": "2030-12-31"}}
 
 
 def visible_text(answer: httpx.Response) -> str:
@@ -187,7 +194,11 @@ async def test_every_route_hides_other_units_from_a_scoped_user(db, settings, ap
             if who == "root" and (names or method != "GET"):
                 continue  # the unscoped control only reads lists
             answer = await api.request(
-                method, path, json=body, headers={"Authorization": f"Bearer {tokens[who]}"}
+                method,
+                path,
+                json=body,
+                params=QUERIES.get(template),
+                headers={"Authorization": f"Bearer {tokens[who]}"},
             )
             if who == "root":
                 seen_by_root += MARK in visible_text(answer)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import re
 import socket
+from pathlib import Path
 
 import httpx
 import pytest
@@ -45,6 +46,9 @@ def slow_client(port: int, method: str, path: str) -> socket.socket:
     return sock
 
 
+COVER = Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "cover.png"
+
+
 async def test_slow_bodies_hold_no_lock_healthz_and_the_webhook_answer(db, settings, app_emulator) -> None:
     await seed_units_with_app_accounts(db, app_emulator.url, corpus_articles())
     async with db.transaction() as session:
@@ -56,6 +60,8 @@ async def test_slow_bodies_hold_no_lock_healthz_and_the_webhook_answer(db, setti
             name="wx",
             api_base_url=app_emulator.url,
             app_id="wx0123456789abcdef",
+            secret_env="TEST_WECHAT_SECRET",
+            default_cover=str(COVER),
             actor="test",
         )
     settings = settings.model_copy(update={"wechat_callback_token": "token"})

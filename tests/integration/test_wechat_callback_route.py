@@ -88,7 +88,8 @@ async def accounts(db) -> dict[str, int]:
     async with db.transaction() as session:
         await admin.add_unit(session, "测试单位", "county", None, actor="test")
         ids = {}
-        for platform, options in (("wechat", {"app_id": APP_ID}), ("app", {})):
+        wechat = {"app_id": APP_ID, "secret_env": "TEST_WECHAT_SECRET", "default_cover": str(COVER)}
+        for platform, options in (("wechat", wechat), ("app", {"secret_env": "TEST_APP_SECRET"})):
             account = await admin.add_account(
                 session,
                 unit="测试单位",

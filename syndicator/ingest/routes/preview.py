@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 
 from syndicator.articles import ArticleIn
-from syndicator.ingest.deps import SessionDep, StateDep, require_roles
+from syndicator.ingest.deps import TOKEN_PROBLEMS, DbId, SessionDep, StateDep, problems, require_roles
 from syndicator.models import User
 from syndicator.preview import (
     Preview,
@@ -22,7 +22,9 @@ router = APIRouter(prefix="/api/v1/preview", tags=["preview"])
 Editor = Annotated[User, Depends(require_roles("editor", "reviewer", "admin"))]
 
 
-@router.post("", response_model=Preview, summary="Preview an article on every channel")
+@router.post(
+    "", response_model=Preview, summary="Preview an article on every channel", responses=TOKEN_PROBLEMS
+)
 async def preview(article: ArticleIn, session: SessionDep, api: StateDep, _caller: Editor) -> Preview:
     """The WeChat article (title as cut, digest, cover, body HTML), the Weibo status with its
     Weibo-counted length, the app payload, and the pre-publish check findings. Stores and sends
@@ -31,8 +33,13 @@ async def preview(article: ArticleIn, session: SessionDep, api: StateDep, _calle
     return preview_article(article, wording=api.review.wording, default_cover=cover)
 
 
-@router.get("/versions/{version_id}", response_model=Preview, summary="Preview a stored (held) version")
-async def preview_stored(version_id: int, session: SessionDep, api: StateDep, caller: Editor) -> Preview:
+@router.get(
+    "/versions/{version_id}",
+    response_model=Preview,
+    summary="Preview a stored (held) version",
+    responses=TOKEN_PROBLEMS | problems(404),
+)
+async def preview_stored(version_id: DbId, session: SessionDep, api: StateDep, caller: Editor) -> Preview:
     """A stored version, e.g. one the checks held, as each channel would show it."""
     try:
         found, _ = await preview_version(

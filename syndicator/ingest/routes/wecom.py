@@ -30,7 +30,7 @@ from channels.wecom.callback import (
 )
 from channels.wecom.client import Recipients
 from syndicator.config import Settings
-from syndicator.ingest.deps import ApiState, StateDep
+from syndicator.ingest.deps import ApiState, StateDep, problems
 from syndicator.wecom.client import WeComNotConfiguredError, build_client
 from syndicator.wecom.handlers import Context, handle
 from syndicator.workdays import WorkCalendar
@@ -50,7 +50,11 @@ def _keys(settings: Settings) -> CallbackKeys:
     return CallbackKeys(token, aes_key, settings.wecom_corp_id)
 
 
-@router.get("/callback", response_class=PlainTextResponse)
+# 403: a signature or decryption that does not check out; 404: the WeCom front end is not configured.
+CALLBACK_PROBLEMS = problems(403, 404)
+
+
+@router.get("/callback", response_class=PlainTextResponse, responses=CALLBACK_PROBLEMS)
 async def verify(request: Request, state: StateDep) -> str:
     """WeCom checks the URL when it is saved: answer the decrypted echostr."""
     try:
@@ -59,7 +63,7 @@ async def verify(request: Request, state: StateDep) -> str:
         raise HTTPException(403, detail=str(exc)) from exc
 
 
-@router.post("/callback")
+@router.post("/callback", responses=CALLBACK_PROBLEMS)
 async def receive(request: Request, state: StateDep, background: BackgroundTasks) -> Response:
     keys = _keys(state.settings)
     try:
