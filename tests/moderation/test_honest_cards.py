@@ -117,6 +117,6 @@ async def test_a_moderator_reclassifies_from_the_card(
     async with db.transaction() as session:
         comment = (await session.exec(select(Comment))).one()
         actions = (
-            await session.exec(select(AuditEvent.action).where(AuditEvent.object_id == comment.id))
+            await session.exec(select(AuditEvent.action).where(AuditEvent.object_id == str(comment.id)))
         ).all()
     assert comment.category == "correction" and "comment.reclassified" in actions
