@@ -225,3 +225,26 @@ def sniff_image(data: bytes) -> str | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
     return None
+
+
+class BadAnswer(FetchError):
+    """The site answered, but not with what was asked for (an error status, not an image)."""
+
+    def __init__(self, message: str, url: str, status: int) -> None:
+        super().__init__(message, url)
+        self.status = status
+
+
+async def fetch_image(
+    fetcher: SafeFetcher, url: str, *, policy: FetchPolicy, types: frozenset[str]
+) -> tuple[str, bytes, str]:
+    """An image as (file name, bytes, content type judged from the bytes), or a FetchError."""
+    answer = await fetcher.get(url, policy=policy)
+    if answer.status != 200:
+        raise BadAnswer(f"image answered HTTP {answer.status}", url, answer.status)
+    content_type = sniff_image(answer.body)
+    if content_type not in types:
+        wanted = "/".join(sorted(types))
+        raise BadAnswer(f"not a {wanted} image ({content_type or 'unknown bytes'})", url, 200)
+    name = urls.web_url(answer.url).path_and_query.split("?", 1)[0].rsplit("/", 1)[-1]
+    return name or "image", answer.body, content_type

@@ -52,6 +52,13 @@ class Settings(BaseSettings):
     compliance_municipal_min_per_week: int = 2
     dashboard_session_secret: SecretStr = SecretStr("")
 
+    # Content-driven fetches (article images, feeds, link checks) reach public addresses only.
+    # Test-only: admit loopback, where the tests' and the demo's local servers listen.
+    fetch_allow_loopback: bool = False
+    # Account name -> hosts (and their subdomains) its article images may come from; default: the
+    # article's own portal domain.
+    image_hosts: dict[str, list[str]] = Field(default_factory=dict)
+
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)
 

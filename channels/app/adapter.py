@@ -33,7 +33,7 @@ from channels.base import (
     RenderedPost,
     TransientError,
 )
-from channels.http import transport_error
+from channels.http import TRANSPORT_ERRORS, transport_error
 from syndicator.signing import signed_headers
 
 PLATFORM = "app"
@@ -130,7 +130,7 @@ class AppAdapter:
             response = await self.http.request(
                 method, self.account.api_base_url + path, content=raw, headers=headers, params=params
             )
-        except httpx.HTTPError as exc:
+        except TRANSPORT_ERRORS as exc:
             # Every app call is safe to repeat: pushes carry an idempotency key.
             raise transport_error(exc, PLATFORM, what=f"{method} {path}", idempotent=True) from exc
         if response.status_code == 404 and missing_ok:

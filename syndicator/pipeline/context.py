@@ -35,7 +35,7 @@ class PipelineDeps:
 
     def adapter_for(self, account: ChannelAccount) -> ChannelAdapter:
         """One adapter per account configuration, reused: adapters hold token caches."""
-        config = account_config(account, public_ip=self.settings.public_ip)
+        config = account_config(account, public_ip=self.settings.public_ip, settings=self.settings)
         if config not in self._adapters:
             self._adapters[config] = build_adapter(
                 config, self.http, self.redis, PublicationProgress(self.db)
@@ -48,9 +48,12 @@ class PipelineDeps:
         await self.db.dispose()
 
 
-def account_config(account: ChannelAccount, *, public_ip: str | None = None) -> AccountConfig:
+def account_config(
+    account: ChannelAccount, *, public_ip: str | None = None, settings: Settings | None = None
+) -> AccountConfig:
     assert account.id is not None
     platform = Platform(account.platform)
+    image_hosts = tuple(settings.image_hosts.get(account.name, ())) if settings else ()
     return AccountConfig(
         account_id=account.id,
         platform=platform,
@@ -61,6 +64,8 @@ def account_config(account: ChannelAccount, *, public_ip: str | None = None) -> 
         safe_domain=account.safe_domain,
         default_cover=account.default_cover,
         public_ip=public_ip,
+        image_hosts=image_hosts,
+        fetch_allow_loopback=settings.fetch_allow_loopback if settings else False,
     )
 
 

@@ -167,6 +167,7 @@ def make_adapter(
             app_id=app_id,
             secret=APP_SECRET,
             default_cover=None if options["default_cover"] is None else str(options["default_cover"]),
+            fetch_allow_loopback=True,  # the test portal serves the images on loopback
         )
         return WeChatAdapter(account=account, http=options["http"], redis=options["redis"])
 
