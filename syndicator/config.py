@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from channels.redaction import register_secret_environment, register_secrets
 
 
 class Settings(BaseSettings):
@@ -76,6 +78,15 @@ class Settings(BaseSettings):
     async_publish_poll_seconds: float = 5.0
     # The consistency audit reads every live post back this often (hours of the day, Asia/Shanghai).
     consistency_audit_hours: set[int] = Field(default_factory=lambda: {2, 14})
+
+    @model_validator(mode="after")
+    def _remember_secrets(self) -> Settings:
+        """Secrets never leave their variables: every later log line, stored error, API answer and
+        chat message is redacted of these values and of every secret-named environment variable
+        (account secrets live in such variables)."""
+        register_secrets(v.get_secret_value() for v in vars(self).values() if isinstance(v, SecretStr))
+        register_secret_environment()
+        return self
 
     @property
     def officer_chat_id_or_moderation(self) -> int | None:

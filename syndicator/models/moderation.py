@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from syndicator.models.common import UTCDateTime, utcnow
+from syndicator.models.common import RedactedText, UTCDateTime, utcnow
 
 
 class CommentState(StrEnum):
@@ -54,7 +54,7 @@ class Comment(SQLModel, table=True):
     reply_text: str | None = Field(default=None, sa_type=Text)
     replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     apply_state: str = Field(default=ApplyState.NONE, sa_type=String(20))
-    apply_error: str | None = Field(default=None, sa_type=Text)
+    apply_error: str | None = Field(default=None, sa_type=RedactedText)
     card_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -80,10 +80,10 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_type=String(200), unique=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    text: str = Field(sa_type=Text)
+    text: str = Field(sa_type=RedactedText)
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     state: str = Field(default="pending", sa_type=String(20), index=True)  # pending | sent | failed
     attempts: int = 0
-    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error: str | None = Field(default=None, sa_type=RedactedText)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -24,6 +24,8 @@ from channels.base import (
     PublishResult,
     RateLimitedError,
 )
+from channels.http import TRANSPORT_ERRORS, transport_error
+from channels.redaction import redact
 from syndicator import audit
 from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
 from syndicator.notify import notify
@@ -54,10 +56,13 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
             result = await send(adapter, plan)
         except ChannelError as exc:
             return await _handle_failure(deps, adapter, plan, exc)
+        except TRANSPORT_ERRORS as exc:  # one an adapter let through: the one mapping decides
+            error = transport_error(exc, plan.account.platform, what="publish")
+            return await _handle_failure(deps, adapter, plan, error)
         except Exception as exc:  # an adapter bug must not lose the publication: treat as unknown
             log.exception("publish_unexpected_error", publication_id=publication_id)
             return await _handle_failure(
-                deps, adapter, plan, OutcomeUnknownError(f"{type(exc).__name__}: {exc}")
+                deps, adapter, plan, OutcomeUnknownError(redact(f"{type(exc).__name__}: {exc}"))
             )
         async with deps.db.transaction() as session:
             state = await _record_success(session, plan, result)

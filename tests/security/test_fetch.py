@@ -76,7 +76,8 @@ def test_loopback_is_admitted_only_with_the_test_allowance() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["file:///etc/hostname", "/etc/hostname", "etc/hostname", "ftp://example.gov.cn/a", "gopher://x/"]
+    "value",
+    ["file:///etc/hostname", "/etc/hostname", "etc/hostname", "ftp://example.gov.cn/a", "gopher://x/"],
 )
 def test_only_absolute_http_urls_are_fetchable(value: str) -> None:
     with pytest.raises(urls.BadUrl):
