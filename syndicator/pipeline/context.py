@@ -11,6 +11,7 @@ import httpx
 from arq import ArqRedis
 
 from channels.base import AccountConfig, ChannelAdapter, Platform
+from channels.fetch import FetchPolicy, SafeFetcher
 from channels.http import make_http_client
 from channels.registry import build_adapter
 from syndicator.config import Settings
@@ -32,6 +33,18 @@ class PipelineDeps:
     redis: ArqRedis
     http: httpx.AsyncClient
     _adapters: dict[AccountConfig, ChannelAdapter] = field(default_factory=dict)
+    _fetcher: SafeFetcher | None = None
+
+    @property
+    def fetcher(self) -> SafeFetcher:
+        """Content-driven fetches (feeds, link checks): public addresses only, bounded."""
+        if self._fetcher is None:
+            policy = FetchPolicy(
+                timeout_seconds=self.settings.channel_timeout_seconds,
+                allow_loopback=self.settings.fetch_allow_loopback,
+            )
+            self._fetcher = SafeFetcher(policy)
+        return self._fetcher
 
     def adapter_for(self, account: ChannelAccount) -> ChannelAdapter:
         """One adapter per account configuration, reused: adapters hold token caches."""
@@ -45,6 +58,8 @@ class PipelineDeps:
     async def aclose(self) -> None:
         """Redis belongs to the arq worker, which closes it."""
         await self.http.aclose()
+        if self._fetcher is not None:
+            await self._fetcher.aclose()
         await self.db.dispose()
 
 
