@@ -103,7 +103,8 @@ async def test_a_feed_on_a_non_public_address_is_refused_by_default(
     url, seen = feed_server
     fetcher = SafeFetcher()  # production policy: public addresses only
     try:
-        result = await poll_feed(db, fetcher, FeedSource(url=url, source="www.gov.cn"), config=CONFIG, now=NOW)
+        source = FeedSource(url=url, source="www.gov.cn")
+        result = await poll_feed(db, fetcher, source, config=CONFIG, now=NOW)
     finally:
         await fetcher.aclose()
     assert result.status == 0 and result.error and "loopback" in result.error
