@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
     # Account name -> hosts (and their subdomains) its article images may come from; default: the
     # article's own portal domain.
     image_hosts: dict[str, list[str]] = Field(default_factory=dict)
+
+    # Links and attachments in an article are checked before publishing (through the safe fetcher):
+    # a dead link is a "warn" finding, or "block" (held for a reviewer); "off" skips the check.
+    link_check: Literal["off", "warn", "block"] = "warn"
+    link_check_cache_seconds: int = 3600  # one answer per URL for this long: bursts spare the portal
+    link_check_timeout_seconds: float = 5.0
 
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)

@@ -7,7 +7,7 @@ the portal editor who submitted the article cannot release it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
-from syndicator.checks.base import CheckInput
+from syndicator.checks.base import BLOCK, WARN, CheckInput, LinkStatus, Severity
 from syndicator.checks.runner import CheckReport, run_checks
 from syndicator.checks.wording import WordingDictionary, load_wording
 from syndicator.config import Settings
@@ -40,6 +40,9 @@ class ReviewPolicy:
     wording: WordingDictionary
     alert_chat: int | None = None
     obligations: ObligationConfig = field(default_factory=ObligationConfig)
+    link_severity: Severity = WARN  # what a dead link is (SYNDICATOR_LINK_CHECK)
+    # The statuses of the article being ingested, gathered before its transaction (per call).
+    links: tuple[LinkStatus, ...] = ()
 
 
 def review_policy(settings: Settings) -> ReviewPolicy:
@@ -47,6 +50,7 @@ def review_policy(settings: Settings) -> ReviewPolicy:
         wording=wording_dictionary(settings.wording_file),
         alert_chat=settings.moderation_chat_id,
         obligations=obligation_config(settings),
+        link_severity=BLOCK if settings.link_check == "block" else WARN,
     )
 
 
@@ -68,8 +72,15 @@ def _cached_wording(office_file: Path | None, _mtime: float | None) -> WordingDi
     return load_wording(office_file if _mtime is not None else None)
 
 
-def check_version(version: ArticleVersion, wording: WordingDictionary) -> CheckReport:
-    report = run_checks(CheckInput.from_article(version.payload), wording=wording)
+def check_version(
+    version: ArticleVersion,
+    wording: WordingDictionary,
+    links: tuple[LinkStatus, ...] = (),
+    link_severity: Severity = WARN,
+) -> CheckReport:
+    """`links`: the statuses of the version's links, gathered before (checks do no I/O)."""
+    inp = replace(CheckInput.from_article(version.payload), links=links, link_severity=link_severity)
+    report = run_checks(inp, wording=wording)
     version.payload = {**version.payload, SANITIZED_KEY: report.sanitized_html}
     version.review_state = ReviewState.HELD if report.held else ReviewState.CLEAR
     return report

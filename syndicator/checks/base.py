@@ -31,6 +31,17 @@ class Finding:
     field: FieldName = "body"
 
 
+# What a link check found for one URL (gathered before the checks run; see syndicator/linkcheck.py).
+LinkState = Literal["ok", "broken", "dns_failure", "offsite_redirect", "refused", "unchecked"]
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    url: str  # absolute
+    state: LinkState
+    detail: str = ""  # the HTTP status, the foreign host redirected to, why it was refused
+
+
 @dataclass(frozen=True)
 class CheckInput:
     """One article version as plain values. Body positions refer to `body_text` (text rules) or to
@@ -41,6 +52,10 @@ class CheckInput:
     doc_number: str | None = None
     url: str = ""
     source_portal: str = ""
+    # Link and attachment statuses, gathered before the checks (checks do no I/O), and how
+    # severe a link that does not work is (the office's setting).
+    links: tuple[LinkStatus, ...] = ()
+    link_severity: Severity = WARN
 
     @classmethod
     def from_article(cls, data: Mapping[str, object]) -> CheckInput:

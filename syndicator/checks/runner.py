@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from syndicator.checks import ads, doc_number, sanitize, secrecy, spam
+from syndicator.checks import ads, doc_number, links, sanitize, secrecy, spam
 from syndicator.checks.base import BLOCK, WARN, Check, CheckInput, Finding
 from syndicator.checks.wording import WordingDictionary, default_dictionary
 
 # Order matters only for the report: tampering first, then what would hold, then what would warn.
-TEXT_CHECKS: tuple[Check, ...] = (spam.check, secrecy.check, ads.check, doc_number.check)
+TEXT_CHECKS: tuple[Check, ...] = (spam.check, secrecy.check, ads.check, doc_number.check, links.check)
 
 
 @dataclass(frozen=True)

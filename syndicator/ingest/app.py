@@ -13,6 +13,7 @@ from syndicator.config import Settings
 from syndicator.db import open_database
 from syndicator.ingest.deps import ApiState
 from syndicator.ingest.routes import articles, consistency, health, publications, reviews, wechat
+from syndicator.linkcheck import link_checker
 from syndicator.moderation import routes as comments
 from syndicator.obligations import dashboard
 from syndicator.obligations import routes as compliance
@@ -31,8 +32,10 @@ def create_app(settings: Settings) -> FastAPI:
             # Articles are still accepted and stored; the worker's reconciler enqueues them later.
             log.error("redis_unavailable", redis_url=settings.redis_url, error=str(exc))
             redis = None
-        app.state.api = ApiState(settings=settings, db=db, redis=redis)
+        app.state.api = ApiState(settings=settings, db=db, redis=redis, links=link_checker(settings, redis))
         yield
+        if app.state.api.links is not None:
+            await app.state.api.links.aclose()
         if redis is not None:
             await redis.aclose()
         await db.dispose()

@@ -43,11 +43,17 @@ class IngestAccepted(BaseModel):
 async def receive_article(request: Request, body: SignedBody, state: StateDep) -> IngestAccepted:
     """Accept an approved article from the portal (signed; see DESIGN.md "Ingest")."""
     payload = parse_article(body)
+    links = await state.link_statuses(payload)  # network first, then the transaction
     for attempt in range(CONCURRENT_DELIVERY_ATTEMPTS):
         try:
             async with delivery_transaction(state, request) as session:
                 outcome = await ingest_article(
-                    session, payload, actor="portal", source=client_address(request), review=state.review
+                    session,
+                    payload,
+                    actor="portal",
+                    source=client_address(request),
+                    review=state.review,
+                    links=links,
                 )
             break
         except UnknownUnitError as exc:
