@@ -8,6 +8,7 @@ the worker cron `run_link_audit` (daily) and usable from the consistency audit.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -91,7 +92,7 @@ async def _record(deps: PipelineDeps, rot: list[LinkRot]) -> None:
         for item in rot:
             await notify(
                 session,
-                key=f"linkrot:{item.article_id}:{item.url[:300]}:{day}",
+                key=f"linkrot:{item.article_id}:{hashlib.sha256(item.url.encode()).hexdigest()[:16]}:{day}",
                 chat_id=deps.settings.moderation_chat_id,
                 text=f"🔗 链接核查：《{item.title}》中的链接 {item.url} {STATE_LABELS[item.state]}"
                 f"（{item.detail}），请联系网站更正。",
