@@ -28,7 +28,7 @@ SECRET_NAME = re.compile(
 _FIELD = r"[\w-]*(?:access_token|secret|signature|token|password|passwd|api_?key|aes_?key)[\w-]*"
 _PARAM = re.compile(rf"(?i)(\b{_FIELD}=)[^&\s'\"<>#]+")
 _QUOTED = re.compile(rf"(?i)(['\"]{_FIELD}['\"]\s*[:=]\s*)(['\"])(.*?)(?<!\\)\2")
-_BEARER = re.compile(r"(?i)\b(bearer|authorization:)\s+[^\s'\"]+")
+_BEARER = re.compile(r"(?i)\b((?:authorization:\s*)?(?:bearer|basic)|authorization:)\s+[^\s'\"]+")
 _URL_QUERY = re.compile(r"(?i)\b(https?://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
 
 _lock = threading.Lock()
