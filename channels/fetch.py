@@ -107,9 +107,10 @@ class SafeFetcher:
     def __init__(self, policy: FetchPolicy | None = None, *, resolver: Resolver = system_resolver) -> None:
         self.policy = policy or FetchPolicy()
         self._resolve = resolver
-        self._client = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(retries=0), follow_redirects=False, trust_env=False
-        )
+        # No keep-alive: connections are pooled by address, and one made with another name's SNI
+        # must never carry this request. trust_env=False: no proxy from the environment.
+        transport = httpx.AsyncHTTPTransport(retries=0, limits=httpx.Limits(max_keepalive_connections=0))
+        self._client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
 
     def with_policy(self, **changes: object) -> FetchPolicy:
         return replace(self.policy, **changes)  # type: ignore[arg-type]
