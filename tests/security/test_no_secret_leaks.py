@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -60,6 +61,12 @@ async def _fake_wechat(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
 
 
 @pytest.fixture
+def settings(settings):
+    """A queue of this test's own: the subprocess worker must see only this test's jobs."""
+    return settings.model_copy(update={"queue_name": f"leak-test:{uuid.uuid4().hex}"})
+
+
+@pytest.fixture
 async def wechat_api() -> AsyncIterator[str]:
     server = await asyncio.start_server(_fake_wechat, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
@@ -81,7 +88,9 @@ def _run_worker(settings) -> str:
         "SYNDICATOR_RETRY_BASE_SECONDS": "0.01",
         "SYNDICATOR_RETRY_CAP_SECONDS": "0.05",
         "SYNDICATOR_MODERATION_CHAT_ID": "-100",
-        "SYNDICATOR_STUCK_AFTER_SECONDS": "3600",
+        # The reconciler enqueues from the database at startup: the test survives a Redis flush
+        # by a concurrent test run sharing the machine.
+        "SYNDICATOR_STUCK_AFTER_SECONDS": "0",
     }
     done = subprocess.run(
         [sys.executable, "-m", "tests.security.leak_worker"],
@@ -107,7 +116,7 @@ async def test_a_failing_publish_leaks_no_secret(db, api, settings, wechat_api, 
     logs = await asyncio.to_thread(_run_worker, settings)
 
     (publication,) = await publications(db)
-    assert publication.state == PublicationState.FAILED
+    assert publication.state == PublicationState.FAILED, logs[-4000:]
     assert "ClientResponseError" in logs  # the failure happened and was logged
     shown = (await api.get("/api/v1/publications", headers={"Authorization": f"Bearer {token}"})).text
     assert "ClientResponseError" in shown
