@@ -112,9 +112,6 @@ class SafeFetcher:
         transport = httpx.AsyncHTTPTransport(retries=0, limits=httpx.Limits(max_keepalive_connections=0))
         self._client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
 
-    def with_policy(self, **changes: object) -> FetchPolicy:
-        return replace(self.policy, **changes)  # type: ignore[arg-type]
-
     async def get(
         self, url: str, *, headers: dict[str, str] | None = None, policy: FetchPolicy | None = None
     ) -> Fetched:
@@ -234,6 +231,13 @@ class BadAnswer(FetchError):
     def __init__(self, message: str, url: str, status: int) -> None:
         super().__init__(message, url)
         self.status = status
+
+
+def image_policy(base: FetchPolicy, *, hosts: tuple[str, ...], link: str, max_bytes: int) -> FetchPolicy:
+    """Article images come from the account's image hosts, by default the article's own portal
+    domain (and its subdomains), capped at the platform's limit."""
+    site = urls.site_of(link)
+    return replace(base, max_bytes=max_bytes, allowed_hosts=hosts or ((site,) if site else ()))
 
 
 async def fetch_image(

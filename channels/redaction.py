@@ -7,7 +7,7 @@ stored error, an API answer or a chat message.
 - the value of any `access_token` / `secret` / `signature` / `token` / `password` field, whether
   written as a query or form parameter (`access_token=…`), JSON (`"secret": "…"`) or a repr
   (`'secret': '…'`);
-- every URL's query string (stored and shown texts never carry one: tokens travel there).
+- every URL's query string (stored and shown error texts never carry one: tokens travel there).
 Pure: stdlib only, so `channels` and `syndicator` both use it.
 """
 
@@ -54,13 +54,16 @@ def register_secret_environment(environ: Mapping[str, str] = os.environ) -> None
     register_secrets(value for name, value in environ.items() if SECRET_NAME.search(name))
 
 
-def redact(text: str) -> str:
+def redact(text: str, *, queries: bool = True) -> str:
+    """`queries=False` keeps URL queries (chat messages naming a page), still masking secret-named
+    parameters and secret values in them."""
     if not text:
         return text
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, MASK)
-    text = _URL_QUERY.sub(r"\1?" + MASK, text)
+    if queries:
+        text = _URL_QUERY.sub(r"\1?" + MASK, text)
     text = _PARAM.sub(r"\1" + MASK, text)
     text = _QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)

@@ -23,7 +23,6 @@ import httpx
 import structlog
 from redis.asyncio import Redis
 
-from channels import urls
 from channels.base import (
     AccountConfig,
     ArticleContent,
@@ -39,7 +38,7 @@ from channels.base import (
     RemoteComment,
     RenderedPost,
 )
-from channels.fetch import FetchPolicy, SafeFetcher, fetch_image, sniff_image
+from channels.fetch import FetchPolicy, SafeFetcher, fetch_image, image_policy, sniff_image
 from channels.http import TRANSPORT_ERRORS, transport_error
 from channels.wechat.render import TITLE_MAX_CHARS, check_content_limits, render_article, replace_images
 from channels.wechat.token import PLATFORM, Cache, MemoryCache, RedisCache, TokenManager, WeChatApi
@@ -306,8 +305,9 @@ class WeChatAdapter:
     async def _image(self, source: str, post: RenderedPost, max_bytes: int) -> tuple[str, bytes, str]:
         """An article image, through the safe fetcher: public hosts of the portal (or the account's
         image hosts) only, capped at WeChat's limit, JPEG/PNG by its bytes."""
-        hosts = self._account.image_hosts or ((urls.site_of(post.link),) if urls.site_of(post.link) else ())
-        policy = self._fetcher.with_policy(max_bytes=max_bytes, allowed_hosts=hosts)
+        policy = image_policy(
+            self._fetcher.policy, hosts=self._account.image_hosts, link=post.link, max_bytes=max_bytes
+        )
         try:
             return await fetch_image(self._fetcher, source, policy=policy, types=UPLOAD_TYPES)
         except TRANSPORT_ERRORS as exc:

@@ -17,7 +17,7 @@ import httpx
 import structlog
 from redis.asyncio import Redis
 
-from channels import fetch, urls
+from channels import fetch
 from channels.base import (
     AccountConfig,
     ArticleContent,
@@ -36,7 +36,7 @@ from channels.base import (
     RenderedPost,
     TransientError,
 )
-from channels.fetch import FetchPolicy, SafeFetcher, fetch_image
+from channels.fetch import FetchPolicy, SafeFetcher, fetch_image, image_policy
 from channels.http import TRANSPORT_ERRORS, transport_error
 from channels.weibo.render import render_status
 from channels.weibo.text import TOPIC_RE, URL_RE, host_on_domain, same_status_text, weibo_length
@@ -245,9 +245,9 @@ class WeiboAdapter:
         if not post.images:
             return None
         url = post.images[0]
-        site = urls.site_of(post.link)
-        hosts = self._account.image_hosts or ((site,) if site else ())
-        policy = self._fetcher.with_policy(max_bytes=MAX_PIC_BYTES, allowed_hosts=hosts)
+        policy = image_policy(
+            self._fetcher.policy, hosts=self._account.image_hosts, link=post.link, max_bytes=MAX_PIC_BYTES
+        )
         try:
             return await fetch_image(self._fetcher, url, policy=policy, types=PIC_TYPES)
         except (fetch.Unreachable, fetch.NameNotResolved) as exc:

@@ -42,17 +42,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class RedactedText(TypeDecorator[str]):
-    """Text that may quote an error or a message: secrets and URL queries are removed on the way
-    in and on the way out (rows written before redaction existed come out clean too)."""
+    """Text that may quote an error or a message: secrets (and, for error texts, URL queries) are
+    removed on the way in and on the way out (rows written before redaction existed come out clean
+    too). `queries=False` for chat messages, whose links must keep working."""
 
     impl = Text
     cache_ok = True
 
+    def __init__(self, *, queries: bool = True) -> None:
+        super().__init__()
+        self.queries = queries
+
     def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
-        return None if value is None else redact(value)
+        return None if value is None else redact(value, queries=self.queries)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else redact(value)
+        return None if value is None else redact(value, queries=self.queries)
 
 
 class RedactedJSON(TypeDecorator[Any]):

@@ -80,7 +80,7 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_type=String(200), unique=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    text: str = Field(sa_type=RedactedText)
+    text: str = Field(sa_type=RedactedText(queries=False))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     state: str = Field(default="pending", sa_type=String(20), index=True)  # pending | sent | failed
     attempts: int = 0
