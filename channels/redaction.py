@@ -33,15 +33,17 @@ _URL_QUERY = re.compile(r"(?i)\b(https?://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
 
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
+_known: re.Pattern[str] | None = None  # every secret value, longest first, in one pattern
 
 
 def register_secret(value: str | None) -> None:
     """Remember a secret value so that `redact` masks it wherever it appears."""
-    global _secrets
+    global _secrets, _known
     if not value or len(value) < MIN_SECRET_LENGTH or value in _secrets:
         return
     with _lock:
         _secrets = _secrets | {value}
+        _known = re.compile("|".join(map(re.escape, sorted(_secrets, key=len, reverse=True))))
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
@@ -57,16 +59,20 @@ def register_secret_environment(environ: Mapping[str, str] = os.environ) -> None
 def redact(text: str, *, queries: bool = True) -> str:
     """`queries=False` keeps URL queries (chat messages naming a page), still masking secret-named
     parameters and secret values in them."""
-    if not text:
+    if len(text) < MIN_SECRET_LENGTH:
         return text
-    for secret in sorted(_secrets, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
-    if queries:
+    if _known is not None:
+        text = _known.sub(MASK, text)
+    # Each pattern runs only when its tell-tale character is there: most log values have none.
+    if queries and "?" in text:
         text = _URL_QUERY.sub(r"\1?" + MASK, text)
-    text = _PARAM.sub(r"\1" + MASK, text)
-    text = _QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
-    return _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    if "=" in text:
+        text = _PARAM.sub(r"\1" + MASK, text)
+    if "'" in text or '"' in text:
+        text = _QUOTED.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}{m.group(2)}", text)
+    if " " in text:
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    return text
 
 
 def redact_value(value: Any) -> Any:
