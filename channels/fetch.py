@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
@@ -104,12 +105,20 @@ class SafeFetcher:
     """Owns its own httpx client (plain httpcore transport: it honours the `sni_hostname`
     extension that pinning the address needs, which the shared aiohttp transport does not)."""
 
-    def __init__(self, policy: FetchPolicy | None = None, *, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self,
+        policy: FetchPolicy | None = None,
+        *,
+        resolver: Resolver = system_resolver,
+        verify: ssl.SSLContext | bool = True,  # tests pass a context that trusts their own CA
+    ) -> None:
         self.policy = policy or FetchPolicy()
         self._resolve = resolver
         # No keep-alive: connections are pooled by address, and one made with another name's SNI
         # must never carry this request. trust_env=False: no proxy from the environment.
-        transport = httpx.AsyncHTTPTransport(retries=0, limits=httpx.Limits(max_keepalive_connections=0))
+        transport = httpx.AsyncHTTPTransport(
+            retries=0, verify=verify, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         self._client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False)
 
     async def get(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime
 import ipaddress
+import ssl
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -210,3 +213,68 @@ async def test_the_size_is_capped_while_streaming(fetcher, site) -> None:
     with pytest.raises(fetch.TooLarge) as too_large:
         await fetcher.get(f"{url}/endless?access_token=secret-value")
     assert "access_token" not in str(too_large.value) and "?" not in too_large.value.url
+
+
+def _certificate(tmp_path, name: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A CA and a certificate for `name` (never for 127.0.0.1): (server context, client context)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+async def test_https_is_pinned_to_the_checked_address_and_verified_for_the_name(tmp_path) -> None:
+    name = "portal.example.gov.cn"
+    server_context, client_context = _certificate(tmp_path, name)
+    seen: dict[str, str] = {}
+    server_context.sni_callback = lambda _sock, server_name, _ctx: seen.update(sni=server_name or "")
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        host = next(line for line in head.split("\r\n") if line.lower().startswith("host:"))
+        seen["host"] = host.split(":", 1)[1].strip()
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_context)
+    port = server.sockets[0].getsockname()[1]
+
+    async def resolver(host: str, _port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    fetcher = SafeFetcher(FetchPolicy(allow_loopback=True), resolver=resolver, verify=client_context)
+    try:
+        async with server:
+            fetched = await fetcher.get(f"https://{name}:{port}/a.pdf")
+    finally:
+        await fetcher.aclose()
+    assert fetched.body == b"ok"
+    assert seen == {"sni": name, "host": f"{name}:{port}"}  # the certificate was checked for the name
