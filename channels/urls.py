@@ -103,6 +103,13 @@ def site_of(value: str) -> str:
     return host_of(value).removeprefix("www.")
 
 
+def resolve(value: str, base: str) -> str:
+    """`value` made absolute against `base` as a browser would; unparseable values pass unchanged
+    (the safe fetcher refuses them later)."""
+    url = parse(value, base or None)
+    return url.href if url is not None else value
+
+
 def strip_query(value: str) -> str:
     """The URL without query and fragment, for stored and shown texts; garbage passes as is."""
     try:
