@@ -81,8 +81,8 @@ def redact_value(value: Any) -> Any:
         return redact(value)
     if isinstance(value, Mapping):
         return {key: _redact_item(key, item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(redact_value(item) for item in value)
+    if isinstance(value, list | tuple):  # subclasses (namedtuples) come out as plain sequences
+        return (list if isinstance(value, list) else tuple)(redact_value(item) for item in value)
     return value
 
 

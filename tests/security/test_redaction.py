@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import logging
 import sys
 
@@ -30,6 +31,8 @@ def test_nested_values_and_secret_named_keys() -> None:
     value = {"token": "abc", "detail": ["x?access_token=1"], "n": 3, "client_secret": ""}
     expected = {"token": MASK, "detail": ["x?access_token=" + MASK], "n": 3, "client_secret": ""}
     assert redact_value(value) == expected
+    point = collections.namedtuple("point", "x y")(1, "x?access_token=1")
+    assert redact_value({"p": point}) == {"p": (1, "x?access_token=" + MASK)}
 
 
 def test_settings_account_and_environment_secrets_are_registered(monkeypatch) -> None:
