@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from channels.redaction import register_secret
+
 
 class Platform(StrEnum):
     APP = "app"
@@ -60,6 +62,13 @@ class AccountConfig:
     default_cover: str | None = None
     # This installation's public IP; Weibo wants it with every post (`rip`).
     public_ip: str | None = None
+    # Hosts (and subdomains) article images may be fetched from; empty: the portal's own domain.
+    image_hosts: tuple[str, ...] = ()
+    # Test-only: content fetches may reach loopback (the tests' local portal servers).
+    fetch_allow_loopback: bool = False
+
+    def __post_init__(self) -> None:
+        register_secret(self.secret)  # redacted wherever it might appear
 
 
 @dataclass(frozen=True)

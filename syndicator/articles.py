@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -20,6 +20,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
+from syndicator.checks.base import LinkStatus
 from syndicator.models import Article, ArticleVersion, Unit, VersionStatus, utcnow
 from syndicator.obligations.service import open_item_from_article
 from syndicator.pipeline.fanout import plan_publications
@@ -92,8 +93,16 @@ def content_hash(payload: ArticleIn) -> str:
 
 
 async def ingest_article(
-    session: AsyncSession, payload: ArticleIn, *, actor: str, source: str | None, review: ReviewPolicy
+    session: AsyncSession,
+    payload: ArticleIn,
+    *,
+    actor: str,
+    source: str | None,
+    review: ReviewPolicy,
+    links: tuple[LinkStatus, ...] = (),
 ) -> IngestOutcome:
+    """`links`: the statuses of the article's links, gathered before the transaction opened."""
+    review = replace(review, links=links) if links else review
     unit = (await session.exec(select(Unit).where(Unit.name == payload.unit))).first()
     if unit is None:
         raise UnknownUnitError(payload.unit)
@@ -152,7 +161,9 @@ async def _review_then_fan_out(
     review: ReviewPolicy,
     status: IngestStatus,
 ) -> IngestOutcome:
-    report = check_version(version, review.wording, allowed_contacts(review, unit))
+    report = check_version(
+        version, review.wording, allowed_contacts(review, unit), review.links, review.link_severity
+    )
     session.add(version)
     await session.flush()
     store_findings(session, version, report)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from channels.redaction import register_secret_environment, register_secrets
 
 CHAT_FRONTENDS = ("telegram", "wecom")
 # Without Telegram the outbox still addresses its audiences by chat id: these stand for
@@ -110,6 +112,19 @@ class Settings(BaseSettings):
     # How often the dashboard's repost clock refreshes itself (seconds).
     dashboard_refresh_seconds: int = 30
 
+    # Content-driven fetches (article images, feeds, link checks) reach public addresses only.
+    # Test-only: admit loopback, where the tests' and the demo's local servers listen.
+    fetch_allow_loopback: bool = False
+    # Account name -> hosts (and their subdomains) its article images may come from; default: the
+    # article's own portal domain.
+    image_hosts: dict[str, list[str]] = Field(default_factory=dict)
+
+    # Links and attachments in an article are checked before publishing (through the safe fetcher):
+    # a dead link is a "warn" finding, or "block" (held for a reviewer); "off" skips the check.
+    link_check: Literal["off", "warn", "block"] = "warn"
+    link_check_cache_seconds: int = 3600  # one answer per URL for this long: bursts spare the portal
+    link_check_timeout_seconds: float = 5.0
+
     # Extra routing: unit name -> names of further accounts every article of that unit goes to.
     routing: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -163,6 +178,15 @@ class Settings(BaseSettings):
     @property
     def wecom_enabled(self) -> bool:
         return "wecom" in self.chat_frontends
+
+    @model_validator(mode="after")
+    def _remember_secrets(self) -> Settings:
+        """Secrets never leave their variables: every later log line, stored error, API answer and
+        chat message is redacted of these values and of every secret-named environment variable
+        (account secrets live in such variables)."""
+        register_secrets(v.get_secret_value() for v in vars(self).values() if isinstance(v, SecretStr))
+        register_secret_environment()
+        return self
 
     @property
     def officer_chat_id_or_moderation(self) -> int | None:

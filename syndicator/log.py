@@ -1,4 +1,12 @@
-"""structlog setup. Secrets never reach a log line: known secret-bearing keys are masked."""
+"""structlog setup. Secrets never reach a log line (issue 12 finding 2).
+
+- every value of every event is redacted (channels.redaction: known secret values, secret-named
+  fields and parameters, URL queries), and a secret-named key's value is masked whole;
+- exceptions are rendered as plain text tracebacks, never with local variables (the console
+  renderer's default rich formatter prints them: one `log.exception` dumped account secrets),
+  and the traceback text is redacted like any other value;
+- stdlib logging (uvicorn, arq, aiogram, httpx) is redacted as each record is made.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +17,12 @@ from typing import Any
 
 import structlog
 
-_SECRET_KEYS = ("secret", "token", "signature", "password", "authorization", "access_token")
+from channels.redaction import redact, redact_value
 
 
-def _redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    for key in event:
-        if any(part in key.lower() for part in _SECRET_KEYS):
-            event[key] = "***"
-    return event
+def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: runs after `format_exc_info`, so the traceback text is redacted too."""
+    return redact_value(dict(event))  # type: ignore[no-any-return]
 
 
 class _Stderr:
@@ -32,20 +38,46 @@ class _Stderr:
 def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
     # Logs go to stderr, whatever the command: stdout is the command's output (`--json` pipes into jq).
     logging.basicConfig(level=level, format="%(message)s", stream=sys.stderr)
+    install_stdlib_redaction()
     # httpx logs every request URL at INFO, and WeChat puts access_token in the query string.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     renderer: Any = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
     )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact,
+            # Plain text, without locals, before redaction: nothing after this sees an exception object.
+            structlog.processors.format_exc_info,
+            redact_event,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
+
+
+_default_factory = logging.getLogRecordFactory()
+
+
+def _redacted_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _default_factory(*args, **kwargs)
+    if isinstance(record.msg, str):
+        record.msg = redact(record.msg)
+    if isinstance(record.args, tuple):  # uvicorn's access log formats its args itself: keep the tuple
+        record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+    elif isinstance(record.args, dict):
+        record.args = redact_value(record.args)
+    if record.exc_info and record.exc_info[0] is not None:
+        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+    return record
+
+
+def install_stdlib_redaction() -> None:
+    """Every stdlib log record, whatever handler later formats it, is redacted when made."""
+    logging.setLogRecordFactory(_redacted_record)

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
-from syndicator.checks.base import CheckInput
+from syndicator.checks.base import BLOCK, WARN, CheckInput, LinkStatus, Severity
 from syndicator.checks.pii import normalize_contact
 from syndicator.checks.runner import CheckReport, run_checks
 from syndicator.checks.wording import WordingDictionary, load_wording
@@ -44,6 +44,9 @@ class ReviewPolicy:
     obligations: ObligationConfig = field(default_factory=ObligationConfig)
     # The dashboard's public address: a held version's card links to its preview there.
     public_url: str | None = None
+    link_severity: Severity = WARN  # what a dead link is (SYNDICATOR_LINK_CHECK)
+    # The statuses of the article being ingested, gathered before its transaction (per call).
+    links: tuple[LinkStatus, ...] = ()
 
 
 def review_policy(settings: Settings) -> ReviewPolicy:
@@ -53,6 +56,7 @@ def review_policy(settings: Settings) -> ReviewPolicy:
         contact_allowlist=contact_allowlist(settings.contact_allowlist_file),
         obligations=obligation_config(settings),
         public_url=settings.dashboard_public_url,
+        link_severity=BLOCK if settings.link_check == "block" else WARN,
     )
 
 
@@ -95,9 +99,20 @@ def allowed_contacts(review: ReviewPolicy, unit: Unit) -> frozenset[str]:
 
 
 def check_version(
-    version: ArticleVersion, wording: WordingDictionary, allowed: frozenset[str] = frozenset()
+    version: ArticleVersion,
+    wording: WordingDictionary,
+    allowed: frozenset[str] = frozenset(),
+    links: tuple[LinkStatus, ...] = (),
+    link_severity: Severity = WARN,
 ) -> CheckReport:
-    inp = replace(CheckInput.from_article(version.payload), allowed_contacts=allowed)
+    """`allowed`: the unit's official contacts; `links`: the statuses of the version's links,
+    gathered before (checks do no I/O)."""
+    inp = replace(
+        CheckInput.from_article(version.payload),
+        allowed_contacts=allowed,
+        links=links,
+        link_severity=link_severity,
+    )
     report = run_checks(inp, wording=wording)
     version.payload = {**version.payload, SANITIZED_KEY: report.sanitized_html}
     version.review_state = ReviewState.HELD if report.held else ReviewState.CLEAR

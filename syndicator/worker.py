@@ -10,6 +10,7 @@ from channels.http import make_http_client
 from syndicator.config import Settings, get_settings
 from syndicator.consistency import run_consistency_audit
 from syndicator.db import open_database
+from syndicator.linkrot import run_link_audit
 from syndicator.moderation import jobs as moderation_jobs
 from syndicator.obligations import jobs as obligation_jobs
 from syndicator.pipeline.context import PipelineDeps
@@ -59,6 +60,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                 # arq holds every job of a killed worker for its longest timeout: keep this one no longer.
                 timeout=settings.job_timeout_seconds,
             ),
+            # Live posts' links re-checked once a day (Asia/Shanghai night), rot told to the chat.
+            cron(run_link_audit, hour={3}, minute=30, unique=True, timeout=settings.job_timeout_seconds),
             *obligation_jobs.CRON_JOBS,
             *moderation_jobs.CRON_JOBS,
         ],

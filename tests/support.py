@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import httpx
 from arq import Worker
 from sqlmodel import select
 
+from channels.fetch import FetchPolicy, SafeFetcher
 from syndicator import admin
 from syndicator.config import Settings
 from syndicator.db import Database
@@ -77,3 +80,13 @@ def emulator_state(base_url: str) -> dict[str, Any]:
 
 def inject_faults(base_url: str, **plan: Any) -> None:
     httpx.post(f"{base_url}/_emulator/faults", json=plan).raise_for_status()
+
+
+@asynccontextmanager
+async def loopback_fetcher() -> AsyncIterator[SafeFetcher]:
+    """The safe fetcher with the test-only allowance: the tests' servers listen on loopback."""
+    fetcher = SafeFetcher(FetchPolicy(allow_loopback=True, timeout_seconds=5))
+    try:
+        yield fetcher
+    finally:
+        await fetcher.aclose()

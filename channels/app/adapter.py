@@ -34,7 +34,7 @@ from channels.base import (
     RenderedPost,
     TransientError,
 )
-from channels.http import transport_error
+from channels.http import TRANSPORT_ERRORS, transport_error
 from syndicator.signing import signed_headers
 
 PLATFORM = "app"
@@ -141,7 +141,7 @@ class AppAdapter:
             headers["Idempotency-Key"] = idempotency_key
         try:
             response = await self.http.request(method, url, content=raw, headers=headers, params=params)
-        except httpx.HTTPError as exc:
+        except TRANSPORT_ERRORS as exc:
             # Every app call is safe to repeat: pushes carry an idempotency key.
             raise transport_error(exc, PLATFORM, what=f"{method} {path}", idempotent=True) from exc
         if response.status_code in (404, 410) and missing_ok:  # 410 Gone: deleted in the app's CMS

@@ -15,11 +15,9 @@ draft box once it is published (draft/get doc), so a second submit of the same d
 from __future__ import annotations
 
 import json
-import mimetypes
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 import structlog
@@ -40,8 +38,9 @@ from channels.base import (
     PublishResult,
     RemoteComment,
     RenderedPost,
-    TransientError,
 )
+from channels.fetch import FetchPolicy, SafeFetcher, fetch_image, image_policy, sniff_image
+from channels.http import TRANSPORT_ERRORS, transport_error
 from channels.wechat.render import TITLE_MAX_CHARS, check_content_limits, render_article, replace_images
 from channels.wechat.token import PLATFORM, Cache, MemoryCache, RedisCache, TokenManager, WeChatApi
 
@@ -67,6 +66,11 @@ STATUS_MEANINGS = {  # freepublish/get publish_status (doc/service/api/public/ap
     6: "blocked by WeChat after publishing",
 }
 WITHDRAWN_STATUSES = frozenset({5, 6})
+# media/uploadimg: "仅支持jpg/png格式，大小必须在1MB以下"; the cover (permanent material): 2 MB
+# (platforms.md §1.3, from a 2015 announcement). Judged from the bytes, capped while streaming.
+UPLOADIMG_MAX_BYTES = 1024 * 1024
+COVER_MAX_BYTES = 2 * 1024 * 1024
+UPLOAD_TYPES = frozenset({"image/jpeg", "image/png"})
 
 
 class WeChatAdapter:
@@ -112,6 +116,7 @@ class WeChatAdapter:
         self._account = account
         self._app_id = account.app_id
         self._http = http
+        self._fetcher = SafeFetcher(FetchPolicy(allow_loopback=account.fetch_allow_loopback))
         self._cache: Cache = RedisCache(redis) if redis is not None else MemoryCache()
         self._tokens = TokenManager(
             app_id=account.app_id, secret=account.secret, base_url=base_url, http=http, cache=self._cache
@@ -247,13 +252,14 @@ class WeChatAdapter:
         await self._tokens.check()
 
     async def aclose(self) -> None:
-        """The HTTP client and Redis belong to the worker, which closes them."""
+        """The HTTP client and Redis belong to the worker, which closes them; the fetcher is ours."""
+        await self._fetcher.aclose()
 
     # -- publishing steps ----------------------------------------------------------------------
 
     async def _create_draft(self, post: RenderedPost, key: str, memo: dict[str, str]) -> str:
         thumb_id = await self._cover(post, key, memo)
-        hosted = {src: await self._rehost(src, key, memo) for src in post.images}
+        hosted = {src: await self._rehost(src, post, key, memo) for src in post.images}
         content = replace_images(post.body, hosted)
         check_content_limits(content)  # hosted URLs differ in length from the portal's
         article = {
@@ -278,7 +284,7 @@ class WeChatAdapter:
             raise AccountMisconfiguredError(reason, platform=PLATFORM)
         field = f"thumb:{source}"
         if field not in memo:
-            media = await self._load(source)
+            media = await self._image(source, post, COVER_MAX_BYTES) if post.images else self._default_cover()
             answer = await self._api.call(
                 "material/add_material", params={"type": "thumb"}, files={"media": media}
             )
@@ -286,34 +292,35 @@ class WeChatAdapter:
             memo[field] = str(answer["media_id"])
         return memo[field]
 
-    async def _rehost(self, source: str, key: str, memo: dict[str, str]) -> str:
+    async def _rehost(self, source: str, post: RenderedPost, key: str, memo: dict[str, str]) -> str:
         field = f"img:{source}"
         if field not in memo:
-            answer = await self._api.call("media/uploadimg", files={"media": await self._load(source)})
+            media = await self._image(source, post, UPLOADIMG_MAX_BYTES)
+            answer = await self._api.call("media/uploadimg", files={"media": media})
             await self._remember(key, **{field: str(answer["url"])})
             memo[field] = str(answer["url"])
         return memo[field]
 
-    async def _load(self, source: str) -> tuple[str, bytes, str]:
-        """An image as (filename, bytes, content type), from the portal (URL) or a local file."""
-        if not source.startswith(("http://", "https://")):
-            try:
-                data = Path(source).read_bytes()
-            except OSError as exc:
-                reason = f"cover image {source!r} (--default-cover) unreadable: {exc}"
-                raise AccountMisconfiguredError(reason, platform=PLATFORM) from exc
-            return Path(source).name, data, mimetypes.guess_type(source)[0] or "image/jpeg"
+    def _default_cover(self) -> tuple[str, bytes, str]:
+        """The account's default cover: a file the operator configured (never one content names)."""
+        path = Path(self._account.default_cover or "")
         try:
-            response = await self._http.get(source)
-        except httpx.HTTPError as exc:
-            raise TransientError(f"image {source}: {exc!r}", platform=PLATFORM) from exc
-        if response.status_code >= 500:
-            raise TransientError(f"image {source}: HTTP {response.status_code}", platform=PLATFORM)
-        if response.status_code != 200:
-            raise PermanentError(f"image {source}: HTTP {response.status_code}", platform=PLATFORM)
-        name = Path(urlparse(source).path).name or "image.jpg"
-        content_type = response.headers.get("content-type", "").split(";")[0] or "image/jpeg"
-        return name, response.content, content_type
+            data = path.read_bytes()
+        except OSError as exc:
+            reason = f"cover image {path.name!r} (--default-cover) unreadable: {exc.strerror}"
+            raise AccountMisconfiguredError(reason, platform=PLATFORM) from exc
+        return path.name, data, sniff_image(data) or "image/jpeg"
+
+    async def _image(self, source: str, post: RenderedPost, max_bytes: int) -> tuple[str, bytes, str]:
+        """An article image, through the safe fetcher: public hosts of the portal (or the account's
+        image hosts) only, capped at WeChat's limit, JPEG/PNG by its bytes."""
+        policy = image_policy(
+            self._fetcher.policy, hosts=self._account.image_hosts, link=post.link, max_bytes=max_bytes
+        )
+        try:
+            return await fetch_image(self._fetcher, source, policy=policy, types=UPLOAD_TYPES)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, PLATFORM, what="image", idempotent=True) from exc
 
     # -- reading back --------------------------------------------------------------------------
 

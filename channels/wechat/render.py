@@ -11,12 +11,12 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import nh3
 from markupsafe import Markup
 
+from channels import urls
 from channels.base import ArticleContent, PermanentError, RenderedPost
 from channels.rendering import render_template
 
@@ -83,7 +83,7 @@ def sanitize(body_html: str, *, base_url: str) -> str:
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https"},
-        attribute_filter=lambda tag, attr, value: urljoin(base_url, value) if attr == "src" else value,
+        attribute_filter=lambda tag, attr, value: urls.resolve(value, base_url) if attr == "src" else value,
     )
 
 

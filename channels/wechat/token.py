@@ -35,7 +35,8 @@ from channels.base import (
     RateLimitedError,
     TransientError,
 )
-from channels.http import transport_error
+from channels.http import TRANSPORT_ERRORS, transport_error
+from channels.redaction import register_secret
 
 log = structlog.get_logger(__name__)
 
@@ -154,7 +155,9 @@ class TokenManager:
         self._local_lock = asyncio.Lock()
 
     async def token(self) -> str:
-        return await self._cache.get(self._key) or await self._refresh(rejected=None, force=False)
+        cached = await self._cache.get(self._key)
+        register_secret(cached)  # another process may have fetched it: this one must redact it too
+        return cached or await self._refresh(rejected=None, force=False)
 
     async def replace(self, rejected: str) -> str:
         """WeChat refused `rejected`: fetch a newer token unless a concurrent caller already did."""
@@ -186,8 +189,8 @@ class TokenManager:
         body = {"grant_type": "client_credential", "appid": self._app_id, "secret": self._secret}
         try:
             response = await self._http.post(self._url, json={**body, "force_refresh": force})
-        except httpx.HTTPError as exc:  # fetching a token has no side effect worth reading back
-            raise TransientError(f"stable_token: {exc!r}", platform=PLATFORM) from exc
+        except TRANSPORT_ERRORS as exc:  # fetching a token has no side effect worth reading back
+            raise transport_error(exc, PLATFORM, what="stable_token", idempotent=True) from exc
         answer = _json_answer("stable_token", response)
         errcode = int(answer.get("errcode", 0))
         if errcode in AUTH_CODES or errcode == 40013:
@@ -197,6 +200,7 @@ class TokenManager:
         if errcode:
             raise classify_errcode("stable_token", errcode, str(answer.get("errmsg", "")))
         log.info("wechat_token_fetched", app_id=self._app_id, forced=force)
+        register_secret(str(answer["access_token"]))
         try:
             await self._cache.count(METRICS_KEY, "token|wechat")
         except (RedisError, OSError):  # a metric never fails a token fetch
@@ -266,7 +270,7 @@ class WeChatApi:
                 files=files,
                 headers=headers,
             )
-        except httpx.HTTPError as exc:
+        except TRANSPORT_ERRORS as exc:
             raise transport_error(exc, PLATFORM, what=path, idempotent=idempotent) from exc
         answer = _json_answer(path, response)
         errcode = int(answer.get("errcode", 0))

@@ -17,6 +17,7 @@ import httpx
 import structlog
 from redis.asyncio import Redis
 
+from channels import fetch
 from channels.base import (
     AccountConfig,
     AccountMisconfiguredError,
@@ -36,7 +37,8 @@ from channels.base import (
     RenderedPost,
     TransientError,
 )
-from channels.http import transport_error
+from channels.fetch import FetchPolicy, SafeFetcher, fetch_image, image_policy
+from channels.http import TRANSPORT_ERRORS, transport_error
 from channels.weibo.render import render_status
 from channels.weibo.text import TOPIC_RE, URL_RE, host_on_domain, same_status_text, weibo_length
 
@@ -48,8 +50,8 @@ RATE_LIMIT_CODES = frozenset({10022, 10023, 10024, 20016})  # IP / user / specia
 REPEATED_CODES = frozenset({"20017", "20019", "20111"})  # similar / same content, 不能发布相同的微博
 AUTH_CODES = frozenset({21315, 21327, 21332})  # token expired, expired_token, invalid_access_token
 GONE_STATUS, GONE_COMMENT = 20101, 20201  # target weibo / comment does not exist
-MAX_PIC_BYTES = 5 * 1024 * 1024  # share.json: pic < 5 MB, JPEG/GIF/PNG
-PIC_TYPES = {b"\xff\xd8\xff": "image/jpeg", b"GIF8": "image/gif", b"\x89PNG\r\n\x1a\n": "image/png"}
+MAX_PIC_BYTES = 5 * 1024 * 1024 - 1  # share.json: pic < 5 MB, JPEG/GIF/PNG
+PIC_TYPES = frozenset({"image/jpeg", "image/gif", "image/png"})
 RECENT_STATUSES = 50  # user_timeline page read back by recover(): count default 50
 COMMENT_PAGE = 100  # comments/to_me count per poll (default 50, at most 200)
 WEIBO_TIME = "%a %b %d %H:%M:%S %z %Y"  # "Tue May 31 17:46:55 +0800 2011"
@@ -89,6 +91,7 @@ class WeiboAdapter:
             )
         self._account = account
         self._http = http
+        self._fetcher = SafeFetcher(FetchPolicy(allow_loopback=account.fetch_allow_loopback))
         self._base = (account.api_base_url or "https://api.weibo.com").rstrip("/")
         # share/reply require `rip`, the operating user's real IP (SYNDICATOR_PUBLIC_IP).
         self._rip = rip or account.public_ip or "127.0.0.1"
@@ -210,7 +213,7 @@ class WeiboAdapter:
         )
 
     async def aclose(self) -> None:
-        return None  # the HTTP client is the worker's, shared by every adapter
+        await self._fetcher.aclose()  # the HTTP client is the worker's, shared by every adapter
 
     async def _destroy_comment(self, comment_id: str) -> None:
         try:
@@ -247,30 +250,26 @@ class WeiboAdapter:
             )
 
     async def _fetch_picture(self, post: RenderedPost) -> tuple[str, bytes, str] | None:
-        """The first image, when it is a JPEG/GIF/PNG under 5 MB; otherwise the post goes without."""
+        """The first image, when it is a JPEG/GIF/PNG under 5 MB from an allowed public host (the
+        safe fetcher); otherwise the post goes without. A portal that does not answer is transient:
+        nothing was sent to Weibo yet, and a post without its image would stay that way."""
         if not post.images:
             return None
         url = post.images[0]
+        policy = image_policy(
+            self._fetcher.policy, hosts=self._account.image_hosts, link=post.link, max_bytes=MAX_PIC_BYTES
+        )
         try:
-            async with self._http.stream("GET", url) as response:
-                if response.status_code != 200:
-                    self._log.warning("weibo_image_skipped", url=url, reason=f"http_{response.status_code}")
-                    return None
-                data = bytearray()
-                async for chunk in response.aiter_bytes():
-                    data += chunk
-                    if len(data) >= MAX_PIC_BYTES:
-                        self._log.warning("weibo_image_skipped", url=url, reason="too_large")
-                        return None
-        except httpx.HTTPError as exc:
-            # Nothing was sent to Weibo yet; a post without its image would stay that way.
-            message = f"image fetch failed: {url}: {exc!r}"
-            raise TransientError(message, code="image", platform=PLATFORM) from exc
-        content_type = next((kind for magic, kind in PIC_TYPES.items() if data.startswith(magic)), None)
-        if content_type is None:
-            self._log.warning("weibo_image_skipped", url=url, reason="not_jpeg_gif_png")
-            return None
-        return url.rsplit("/", 1)[-1] or "image", bytes(data), content_type
+            return await fetch_image(self._fetcher, url, policy=policy, types=PIC_TYPES)
+        except (fetch.Unreachable, fetch.NameNotResolved) as exc:
+            raise transport_error(exc, PLATFORM, what="image", idempotent=True) from exc
+        except fetch.BadAnswer as exc:
+            if exc.status >= 500:
+                raise transport_error(exc, PLATFORM, what="image", idempotent=True) from exc
+            self._log.warning("weibo_image_skipped", url=exc.url, reason=str(exc))
+        except fetch.FetchError as exc:  # refused: unsafe address, host not allowed, too large
+            self._log.warning("weibo_image_skipped", url=exc.url, reason=str(exc))
+        return None
 
     async def _call(
         self,
@@ -288,7 +287,7 @@ class WeiboAdapter:
                 response = await self._http.get(url, params=fields)
             else:
                 response = await self._http.post(url, data=fields, files=files)
-        except httpx.HTTPError as exc:
+        except TRANSPORT_ERRORS as exc:
             raise transport_error(exc, PLATFORM, what=path, idempotent=idempotent) from exc
         body = _json(response)
         if response.status_code == 200 and "error_code" not in body:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from urllib.parse import urljoin
 
+from channels import urls
 from channels.base import ArticleContent, PermanentError, RenderedPost
 from channels.html import image_sources, plain_text
 from channels.rendering import render_template
@@ -47,7 +47,7 @@ def render_status(article: ArticleContent) -> RenderedPost:
     summary = _summary_text(article.body_html).removeprefix(title).strip()
     body, summary = _fit(title, doc_number, summary, article.url)
     images = image_sources(article.body_html)
-    image = urljoin(article.url, images[0]) if images else None
+    image = urls.resolve(images[0], article.url) if images else None
     return RenderedPost(
         title=title,
         body=body,

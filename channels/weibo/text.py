@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from urllib.parse import urlsplit
+
+from channels import urls
 
 MAX_STATUS_LENGTH = 140  # Weibo characters; the share page's "≤140 汉字"
 URL_HALF_UNITS = 20  # a URL costs 20 half-width units (= 10 Weibo characters); see module docstring
@@ -63,9 +64,8 @@ def same_status_text(posted: str, live: str) -> bool:
 
 
 def host_on_domain(url: str, domain: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    domain = domain.lower().lstrip(".")
-    return host == domain or host.endswith("." + domain)
+    """The host a browser would go to (WHATWG, channels.urls) is `domain` or a subdomain of it."""
+    return urls.on_domain(urls.host_of(url), domain)
 
 
 def atoms(text: str) -> list[str]:

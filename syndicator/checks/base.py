@@ -37,6 +37,17 @@ class Finding:
     field: FieldName = "body"
 
 
+# What a link check found for one URL (gathered before the checks run; see syndicator/linkcheck.py).
+LinkState = Literal["ok", "broken", "dns_failure", "offsite_redirect", "refused", "unchecked"]
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    url: str  # absolute
+    state: LinkState
+    detail: str = ""  # the HTTP status, the foreign host redirected to, why it was refused
+
+
 @dataclass(frozen=True)
 class CheckInput:
     """One article version as plain values. Body positions refer to `body_text` (text rules) or to
@@ -52,6 +63,10 @@ class CheckInput:
     # Contact data the office publishes as its own (the unit's registered numbers, the allow-list),
     # normalised with checks.pii.normalize_contact; gathered before the checks run.
     allowed_contacts: frozenset[str] = frozenset()
+    # Link and attachment statuses, gathered before the checks (checks do no I/O), and how
+    # severe a link that does not work is (the office's setting).
+    links: tuple[LinkStatus, ...] = ()
+    link_severity: Severity = WARN
 
     @classmethod
     def from_article(cls, data: Mapping[str, object]) -> CheckInput:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from syndicator.checks import ads, doc_number, personal_data, sanitize, secrecy, spam, tamper
+from syndicator.checks import ads, doc_number, links, personal_data, sanitize, secrecy, spam, tamper
 from syndicator.checks.base import BLOCK, WARN, Check, CheckInput, Finding
 from syndicator.checks.wording import WordingDictionary, default_dictionary
 
@@ -17,6 +17,7 @@ TEXT_CHECKS: tuple[Check, ...] = (
     secrecy.check,
     ads.check,
     doc_number.check,
+    links.check,
 )
 
 

@@ -11,10 +11,10 @@ import html
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 
 import nh3
 
+from channels.urls import host_of, on_any_domain, scheme_of
 from syndicator.checks import spam
 from syndicator.checks.base import BLOCK, WARN, CheckInput, Finding, Severity, clip
 
@@ -92,22 +92,29 @@ def sanitize(inp: CheckInput, *, trusted_hosts: frozenset[str] = frozenset()) ->
 
 
 def is_trusted_link(href: str, sites: frozenset[str]) -> bool:
-    """Relative links stay on the portal; absolute ones must point at it or at a government site."""
-    parts = urlsplit(href.strip())
-    if parts.scheme in ("mailto", "tel"):
+    """Relative links stay on the portal; absolute ones must point at it or at a government site.
+
+    The host is the one a browser would go to (WHATWG, channels.urls): in
+    `https://evil.example\\@www.test.gov.cn/` that is evil.example, whatever urllib says.
+    """
+    scheme = scheme_of(href)
+    if scheme in ("mailto", "tel"):
         return True
-    host = (parts.hostname or "").lower()
-    if not host:
-        return not parts.scheme  # "/art/1.html" is on-site; "ftp:" without a host is not
-    return (
-        host == "gov.cn"
-        or host.endswith(".gov.cn")
-        or any(host == s or host.endswith("." + s) for s in sites)
-    )
+    if not scheme:  # relative: "/art/1.html" stays on the portal (a browser resolves it there)
+        host = host_of(href, base=RELATIVE_BASE)
+        return host == RELATIVE_HOST
+    host = host_of(href)
+    return bool(host) and on_any_domain(host, ("gov.cn", *sites))
+
+
+# Relative links are resolved against a stand-in portal: one that leaves it ("//evil.example/",
+# "\\\\evil.example") has another host.
+RELATIVE_HOST = "portal.invalid"
+RELATIVE_BASE = f"https://{RELATIVE_HOST}/dir/page.html"
 
 
 def _site_hosts(inp: CheckInput) -> frozenset[str]:
-    hosts = {inp.source_portal.lower(), (urlsplit(inp.url).hostname or "").lower()}
+    hosts = {inp.source_portal.lower().strip(), host_of(inp.url)}
     return frozenset(h.removeprefix("www.") for h in hosts if h)
 
 

@@ -10,6 +10,7 @@ import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import admin
+from syndicator.checks.base import CheckInput
 from syndicator.cli.support import fail, in_transaction, on_queue, print_rows
 from syndicator.config import get_settings
 from syndicator.queue import enqueue_publish_all
@@ -30,6 +31,9 @@ def check(
     contact_phone: Annotated[
         list[str] | None, typer.Option(help="a number the unit publishes as its own; repeat for more")
     ] = None,
+    links: Annotated[
+        bool, typer.Option("--links", help="also probe the articles' links and attachments (network)")
+    ] = False,
 ) -> None:
     """Run the pre-publish checks on article JSON files; exit 0 clean, 1 warnings only, 2 held."""
     from dataclasses import replace
@@ -51,9 +55,33 @@ def check(
         except (ValueError, UnicodeDecodeError) as exc:
             raise fail(f"{path}: not an article JSON file ({exc})") from None
         inp = replace(CheckInput.from_article(article), allowed_contacts=allowed)
+        if links:
+            inp = _with_link_statuses(inp)
         results.append((str(path), run_checks(inp, wording=wording)))
     typer.echo(to_json(results) if as_json else "\n".join(format_table(label, r) for label, r in results))
     raise typer.Exit(exit_code(r for _, r in results))
+
+
+def _with_link_statuses(inp: CheckInput) -> CheckInput:
+    """The same gathering the webhook does (safe fetcher), without the Redis cache."""
+    import asyncio
+    from dataclasses import replace
+
+    from syndicator.linkcheck import link_checker
+
+    settings = get_settings()
+    severity = "block" if settings.link_check == "block" else "warn"  # asked for: "off" means warn here
+    checker = link_checker(settings.model_copy(update={"link_check": severity}), None)
+    assert checker is not None
+
+    async def gather() -> CheckInput:
+        try:
+            statuses = await checker.for_article(inp.body_html, inp.url, inp.source_portal)
+        finally:
+            await checker.aclose()
+        return replace(inp, links=statuses, link_severity=severity)
+
+    return asyncio.run(gather())
 
 
 @review_app.command("list")

@@ -29,6 +29,7 @@ from syndicator.ingest.routes import (
     wechat,
     wecom,
 )
+from syndicator.linkcheck import link_checker
 from syndicator.moderation import routes as comments
 from syndicator.obligations import dashboard, desk
 from syndicator.obligations import routes as compliance
@@ -47,8 +48,10 @@ def create_app(settings: Settings) -> FastAPI:
             # Articles are still accepted and stored; the worker's reconciler enqueues them later.
             log.error("redis_unavailable", redis_url=settings.redis_url, error=str(exc))
             redis = None
-        app.state.api = ApiState(settings=settings, db=db, redis=redis)
+        app.state.api = ApiState(settings=settings, db=db, redis=redis, links=link_checker(settings, redis))
         yield
+        if app.state.api.links is not None:
+            await app.state.api.links.aclose()
         if redis is not None:
             await redis.aclose()
         await db.dispose()

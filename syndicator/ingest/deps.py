@@ -12,8 +12,11 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
+from syndicator.articles import ArticleIn
+from syndicator.checks.base import LinkStatus
 from syndicator.config import Settings
 from syndicator.db import Database
+from syndicator.linkcheck import LinkChecker
 from syndicator.models import User
 from syndicator.refusals import count_refusal
 from syndicator.review import ReviewPolicy, review_policy
@@ -25,10 +28,17 @@ class ApiState:
     settings: Settings
     db: Database
     redis: ArqRedis | None
+    links: LinkChecker | None = None  # None: link checking is off
 
     @property
     def review(self) -> ReviewPolicy:
         return review_policy(self.settings)
+
+    async def link_statuses(self, payload: ArticleIn) -> tuple[LinkStatus, ...]:
+        """The article's link statuses, gathered before any transaction opens (issue 19 §2)."""
+        if self.links is None:
+            return ()
+        return await self.links.for_article(payload.body_html, str(payload.url), payload.source_portal)
 
 
 def get_state(request: Request) -> ApiState:

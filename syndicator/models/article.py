@@ -10,7 +10,7 @@ from uuid import uuid4
 from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from syndicator.models.common import UTCDateTime, utcnow
+from syndicator.models.common import RedactedText, UTCDateTime, utcnow
 
 
 class ArticleState(StrEnum):
@@ -94,7 +94,7 @@ class Publication(SQLModel, table=True):
     remote_url: str | None = Field(default=None, sa_type=String(1000))
     remote_details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     error_code: str | None = Field(default=None, sa_type=String(100))
-    error_message: str | None = Field(default=None, sa_type=Text)
+    error_message: str | None = Field(default=None, sa_type=RedactedText)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Reconciler passes that had to re-enqueue it with no state change since; escalated at a limit.
     stalled_passes: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

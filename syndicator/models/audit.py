@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
-from syndicator.models.common import UTCDateTime, utcnow
+from syndicator.models.common import RedactedJSON, UTCDateTime, utcnow
 
 
 class AuditEvent(SQLModel, table=True):
@@ -21,7 +21,7 @@ class AuditEvent(SQLModel, table=True):
     object_type: str = Field(sa_type=String(50))
     object_id: str | None = Field(default=None, sa_type=String(100))
     source: str | None = Field(default=None, sa_type=String(200))  # client address, process
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(RedactedJSON, nullable=False))
 
 
 class WebhookDelivery(SQLModel, table=True):

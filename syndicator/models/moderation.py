@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from syndicator.models.common import UTCDateTime, utcnow
+from syndicator.models.common import RedactedText, UTCDateTime, utcnow
 
 
 class CommentState(StrEnum):
@@ -67,7 +67,7 @@ class Comment(SQLModel, table=True):
     reply_text: str | None = Field(default=None, sa_type=Text)
     replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     apply_state: str = Field(default=ApplyState.NONE, sa_type=String(20))
-    apply_error: str | None = Field(default=None, sa_type=Text)
+    apply_error: str | None = Field(default=None, sa_type=RedactedText)
     card_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -93,11 +93,11 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(sa_type=String(200), unique=True)
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
-    text: str = Field(sa_type=Text)
+    text: str = Field(sa_type=RedactedText(queries=False))
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     state: str = Field(default="pending", sa_type=String(20), index=True)  # pending | sent | failed
     attempts: int = 0
-    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error: str | None = Field(default=None, sa_type=RedactedText)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
@@ -119,7 +119,7 @@ class ChatDelivery(SQLModel, table=True):
     frontend: str = Field(sa_type=String(20))
     state: str = Field(default="pending", sa_type=String(20), index=True)  # pending | sent | failed
     attempts: int = 0
-    last_error: str | None = Field(default=None, sa_type=Text)
+    last_error: str | None = Field(default=None, sa_type=RedactedText)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ref: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,7 +1,8 @@
 """Polling upstream feeds (RSS / Atom) with conditional requests, and classifying their items.
 
-The fetch uses httpx (If-None-Match / If-Modified-Since from FeedState); feedparser parses the
-body. No database transaction is held open across the network call.
+The fetch goes through the safe fetcher (public addresses only, size-capped, redirects checked;
+If-None-Match / If-Modified-Since from FeedState); feedparser parses the body. No database
+transaction is held open across the network call.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
-import httpx
 import structlog
 
+from channels import urls
+from channels.fetch import Fetched, FetchError, FetchPolicy, SafeFetcher
 from syndicator.db import Database
 from syndicator.models import FeedState
 from syndicator.obligations.config import ClassificationRules, FeedSource, ObligationConfig
@@ -24,6 +26,7 @@ from syndicator.obligations.scope import ScopeError, load_tree
 from syndicator.obligations.service import ItemIn, record_item
 
 log = structlog.get_logger(__name__)
+FEED_POLICY = FetchPolicy(max_bytes=5 * 1024 * 1024)  # a feed is a few hundred KB at most
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def parse_items(body: bytes, source: FeedSource) -> list[ItemIn]:
     items = []
     for entry in parsed.entries:
         published = entry.get("published_parsed") or entry.get("updated_parsed")
-        link = entry.get("link")
+        link = _web_link(entry.get("link"))
         if published is None or not link:
             log.warning("feed_item_skipped", feed=source.url, guid=entry.get("id"), reason="no date or link")
             continue
@@ -79,6 +82,14 @@ def parse_items(body: bytes, source: FeedSource) -> list[ItemIn]:
     return items
 
 
+def _web_link(value: object) -> str | None:
+    """An item's link as a browser reads it; anything but an http(s) URL is no link."""
+    try:
+        return urls.web_url(str(value)).href if value else None
+    except urls.BadUrl:
+        return None
+
+
 def conditional_headers(state: FeedState | None) -> dict[str, str]:
     headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
     if state is not None and state.etag:
@@ -89,23 +100,28 @@ def conditional_headers(state: FeedState | None) -> dict[str, str]:
 
 
 async def poll_feed(
-    db: Database, http: httpx.AsyncClient, source: FeedSource, *, config: ObligationConfig, now: datetime
+    db: Database, fetcher: SafeFetcher, source: FeedSource, *, config: ObligationConfig, now: datetime
 ) -> PollResult:
     async with db.transaction() as session:
         state = await session.get(FeedState, source.url)
         headers = conditional_headers(state)
+    policy = FetchPolicy(
+        max_bytes=FEED_POLICY.max_bytes,
+        timeout_seconds=fetcher.policy.timeout_seconds,
+        allow_loopback=fetcher.policy.allow_loopback,
+    )
     try:
-        response = await http.get(source.url, headers=headers, follow_redirects=True)
-    except httpx.HTTPError as exc:
-        log.warning("feed_unreachable", feed=source.url, error=str(exc))
+        response = await fetcher.get(source.url, headers=headers, policy=policy)
+    except FetchError as exc:
+        log.warning("feed_unreachable", feed=exc.url, error=str(exc))
         return PollResult(source.url, 0, error=str(exc))
-    if response.status_code == 304:
+    if response.status == 304:
         await _save_state(db, source.url, response, now, keep=True)
         return PollResult(source.url, 304)
-    if response.status_code != 200:
-        log.warning("feed_error", feed=source.url, status=response.status_code)
-        return PollResult(source.url, response.status_code, error=f"HTTP {response.status_code}")
-    items = parse_items(response.content, source)
+    if response.status != 200:
+        log.warning("feed_error", feed=urls.strip_query(source.url), status=response.status)
+        return PollResult(source.url, response.status, error=f"HTTP {response.status}")
+    items = parse_items(response.body, source)
     new_items = opened = 0
     async with db.transaction() as session:
         source_unit_id = await _source_unit(session, source)
@@ -130,7 +146,7 @@ async def _source_unit(session: Any, source: FeedSource) -> int | None:
         return None
 
 
-async def _save_state(db: Database, url: str, response: httpx.Response, now: datetime, *, keep: bool) -> None:
+async def _save_state(db: Database, url: str, response: Fetched, now: datetime, *, keep: bool) -> None:
     """After 200 the validators are replaced (absent ones cleared); after 304 new ones, if sent, win."""
     async with db.transaction() as session:
         state = await session.get(FeedState, url) or FeedState(url=url)
@@ -143,10 +159,10 @@ async def _save_state(db: Database, url: str, response: httpx.Response, now: dat
 
 async def poll_all(
     db: Database,
-    http: httpx.AsyncClient,
+    fetcher: SafeFetcher,
     feeds: Sequence[FeedSource],
     *,
     config: ObligationConfig,
     now: datetime,
 ) -> list[PollResult]:
-    return [await poll_feed(db, http, feed, config=config, now=now) for feed in feeds]
+    return [await poll_feed(db, fetcher, feed, config=config, now=now) for feed in feeds]

@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 async def poll_upstream_feeds(ctx: dict[str, Any], now: datetime | None = None) -> int:
     deps: PipelineDeps = ctx["deps"]
     config = from_settings(deps.settings)
-    results = await poll_all(deps.db, deps.http, config.feeds, config=config, now=now or utcnow())
+    results = await poll_all(deps.db, deps.fetcher, config.feeds, config=config, now=now or utcnow())
     return sum(r.targets_opened for r in results)
 
 

@@ -9,7 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+
+from channels import urls
 
 # Brackets that portals and editors use interchangeably in document numbers: 〔〕 [] () 【】 ［］ （）.
 _BRACKETS = str.maketrans(
@@ -64,15 +65,20 @@ def normalise_title(value: str) -> str:
 
 
 def normalise_url(value: str) -> str:
-    parts = urlsplit(value.strip())
-    host = parts.netloc.lower().removeprefix("www.")
-    return f"{host}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
+    """Host (as a browser reads it, without www.), path and query: http/https and case ignored."""
+    try:
+        url = urls.web_url(value)
+    except urls.BadUrl:
+        return ""
+    host = url.origin_host.removeprefix("www.")
+    path, _, query = url.path_and_query.partition("?")
+    return f"{host}{path.rstrip('/')}" + (f"?{query}" if query else "")
 
 
 def match_reason(item: ItemKey, post: RecentPost) -> str | None:
     """'link' | 'doc_number' | 'title' when the post reposts the item, else None."""
     target = normalise_url(item.url)
-    if post.url and normalise_url(post.url) == target:
+    if target and post.url and normalise_url(post.url) == target:
         return "link"
     if target and target in _urls_in(post.text):
         return "link"

@@ -11,6 +11,7 @@ import httpx
 from arq import ArqRedis
 
 from channels.base import AccountConfig, ChannelAdapter, Platform
+from channels.fetch import FetchPolicy, SafeFetcher
 from channels.http import make_http_client
 from channels.registry import build_adapter
 from syndicator.config import Settings
@@ -32,10 +33,22 @@ class PipelineDeps:
     redis: ArqRedis
     http: httpx.AsyncClient
     _adapters: dict[AccountConfig, ChannelAdapter] = field(default_factory=dict)
+    _fetcher: SafeFetcher | None = None
+
+    @property
+    def fetcher(self) -> SafeFetcher:
+        """Content-driven fetches (feeds, link checks): public addresses only, bounded."""
+        if self._fetcher is None:
+            policy = FetchPolicy(
+                timeout_seconds=self.settings.channel_timeout_seconds,
+                allow_loopback=self.settings.fetch_allow_loopback,
+            )
+            self._fetcher = SafeFetcher(policy)
+        return self._fetcher
 
     def adapter_for(self, account: ChannelAccount) -> ChannelAdapter:
         """One adapter per account configuration, reused: adapters hold token caches."""
-        config = account_config(account, public_ip=self.settings.public_ip)
+        config = account_config(account, public_ip=self.settings.public_ip, settings=self.settings)
         if config not in self._adapters:
             self._adapters[config] = build_adapter(
                 config, self.http, self.redis, PublicationProgress(self.db)
@@ -45,12 +58,17 @@ class PipelineDeps:
     async def aclose(self) -> None:
         """Redis belongs to the arq worker, which closes it."""
         await self.http.aclose()
+        if self._fetcher is not None:
+            await self._fetcher.aclose()
         await self.db.dispose()
 
 
-def account_config(account: ChannelAccount, *, public_ip: str | None = None) -> AccountConfig:
+def account_config(
+    account: ChannelAccount, *, public_ip: str | None = None, settings: Settings | None = None
+) -> AccountConfig:
     assert account.id is not None
     platform = Platform(account.platform)
+    image_hosts = tuple(settings.image_hosts.get(account.name, ())) if settings else ()
     return AccountConfig(
         account_id=account.id,
         platform=platform,
@@ -61,6 +79,8 @@ def account_config(account: ChannelAccount, *, public_ip: str | None = None) -> 
         safe_domain=account.safe_domain,
         default_cover=account.default_cover,
         public_ip=public_ip,
+        image_hosts=image_hosts,
+        fetch_allow_loopback=settings.fetch_allow_loopback if settings else False,
     )
 
 

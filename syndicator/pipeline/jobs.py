@@ -27,6 +27,7 @@ from channels.base import (
     PublishResult,
     RateLimitedError,
 )
+from channels.http import TRANSPORT_ERRORS, transport_error
 from syndicator import audit, metrics
 from syndicator.accounts import runtime_problems
 from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
@@ -59,6 +60,9 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
             result = await send(adapter, plan)
         except ChannelError as exc:
             return await _handle_failure(deps, adapter, plan, exc)
+        except TRANSPORT_ERRORS as exc:  # one an adapter let through: the one mapping decides
+            error = transport_error(exc, plan.account.platform, what="publish")
+            return await _handle_failure(deps, adapter, plan, error)
         except Exception as exc:  # an adapter bug: a typed failure an operator sees, never a stuck row
             log.exception("publish_unexpected_error", publication_id=publication_id)
             return await _handle_failure(deps, adapter, plan, internal_error(exc))

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 from sqlmodel import select
 
+from channels.fetch import SafeFetcher
 from syndicator.background_server import BackgroundServer
 from syndicator.db import Database
 from syndicator.models import FeedState, UpstreamItem
@@ -18,6 +18,7 @@ from syndicator.obligations.clock import shanghai
 from syndicator.obligations.config import FeedSource
 from syndicator.obligations.feeds import poll_feed
 from tests.obligations.conftest import CONFIG, Org, obligations
+from tests.support import loopback_fetcher
 
 FEED = (
     Path(__file__).resolve().parents[2]
@@ -61,7 +62,7 @@ async def test_feed_polled_with_etag_deduped_and_classified(
 ) -> None:
     url, seen = feed_server
     source = FeedSource(url=url, source="www.gov.cn")
-    async with httpx.AsyncClient(timeout=5) as http:
+    async with loopback_fetcher() as http:
         first = await poll_feed(db, http, source, config=CONFIG, now=NOW)
         second = await poll_feed(db, http, source, config=CONFIG, now=NOW)
     assert (first.status, first.items, first.new_items) == (200, 5, 5)
@@ -89,8 +90,22 @@ async def test_feed_without_validators_is_refetched_and_still_deduped(db: Databa
 
     with BackgroundServer(app) as server:
         source = FeedSource(url=f"{server.url}/plain.rss", source="www.gov.cn")
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with loopback_fetcher() as http:
             await poll_feed(db, http, source, config=CONFIG, now=NOW)
             again = await poll_feed(db, http, source, config=CONFIG, now=NOW)
     assert (again.status, again.items, again.new_items, again.targets_opened) == (200, 5, 0, 0)
     assert len(await obligations(db)) == 4 * len(org.accounts)
+
+
+async def test_a_feed_on_a_non_public_address_is_refused_by_default(
+    db: Database, org: Org, feed_server: tuple[str, list[dict[str, str]]]
+) -> None:
+    url, seen = feed_server
+    fetcher = SafeFetcher()  # production policy: public addresses only
+    try:
+        source = FeedSource(url=url, source="www.gov.cn")
+        result = await poll_feed(db, fetcher, source, config=CONFIG, now=NOW)
+    finally:
+        await fetcher.aclose()
+    assert result.status == 0 and result.error and "loopback" in result.error
+    assert seen == []

@@ -51,11 +51,17 @@ async def receive_article(request: Request, signed: PortalRequest, state: StateD
     if signed.replay_of is not None:
         return await redelivered(state, request, signed.replay_of)
     payload = parse_article(signed.body)
+    links = await state.link_statuses(payload)  # network first, then the transaction
     for attempt in range(CONCURRENT_DELIVERY_ATTEMPTS):
         try:
             async with state.db.transaction() as session:
                 outcome = await ingest_article(
-                    session, payload, actor="portal", source=client_address(request), review=state.review
+                    session,
+                    payload,
+                    actor="portal",
+                    source=client_address(request),
+                    review=state.review,
+                    links=links,
                 )
                 assert outcome.article.id is not None
                 await remember_article(session, signed.signature, outcome.article.id, outcome.version.number)

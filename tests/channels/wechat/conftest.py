@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI, Response
+from fastapi.responses import StreamingResponse
 from redis.asyncio import Redis
 
 from channels.base import AccountConfig, ArticleContent, Platform, PublishResult, RenderedPost
@@ -114,6 +115,22 @@ def portal() -> Iterator[Portal]:
     app = FastAPI()
     hits: dict[str, int] = {}
 
+    @app.get("/internal-admin/secret.png")
+    async def internal() -> Response:
+        hits["internal"] = hits.get("internal", 0) + 1
+        return Response(PNG, media_type="image/png")
+
+    @app.get("/huge/{name}")
+    async def huge(name: str) -> StreamingResponse:
+        hits[name] = hits.get(name, 0) + 1
+        chunk = b"<html>" + b"x" * 65_536
+
+        async def body() -> AsyncIterator[bytes]:
+            for _ in range(1024):  # 64 MiB of text/html, streamed
+                yield chunk
+
+        return StreamingResponse(body(), media_type="text/html")
+
     @app.get("/images/{name}")
     async def image(name: str) -> Response:
         hits[name] = hits.get(name, 0) + 1
@@ -157,6 +174,7 @@ def make_adapter(
             "redis": redis,
             "base_url": emulator.url,
             "default_cover": cover_file,
+            "fetch_allow_loopback": True,  # the test portal serves the images on loopback
         }
         options.update(overrides)
         account = AccountConfig(
@@ -167,6 +185,7 @@ def make_adapter(
             app_id=app_id,
             secret=APP_SECRET,
             default_cover=None if options["default_cover"] is None else str(options["default_cover"]),
+            fetch_allow_loopback=options["fetch_allow_loopback"],
         )
         return WeChatAdapter(account=account, http=options["http"], redis=options["redis"])
 

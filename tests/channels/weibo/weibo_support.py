@@ -64,6 +64,8 @@ def make_account(api_base_url: str, secret: str = TOKEN, safe_domain: str | None
         api_base_url=api_base_url,
         secret=secret,
         safe_domain=safe_domain,
+        image_hosts=("127.0.0.1",),  # the test portal serves the images on loopback
+        fetch_allow_loopback=True,
     )
 
 
