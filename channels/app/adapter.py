@@ -100,6 +100,12 @@ class AppAdapter:
         ]
         return CommentPage(comments=comments, cursor=data.get("next_cursor", cursor))
 
+    def comment_target(self, result: PublishResult) -> str | None:
+        return None  # every comment comes through the account's feed (list_comments)
+
+    async def list_article_comments(self, target: str, cursor: str | None) -> CommentPage:
+        raise PermanentError("comments are read through the account feed", code="feed", platform=PLATFORM)
+
     async def moderate_comment(
         self, comment: RemoteComment, action: CommentAction, text: str | None = None
     ) -> None:

@@ -174,6 +174,12 @@ class WeiboAdapter:
             following = {"since": top}
         return CommentPage(comments=[_comment(item) for item in raw], cursor=json.dumps(following))
 
+    def comment_target(self, result: PublishResult) -> str | None:
+        return None  # every comment comes through the account's feed (list_comments)
+
+    async def list_article_comments(self, target: str, cursor: str | None) -> CommentPage:
+        raise PermanentError("comments are read through the account feed", code="feed", platform=PLATFORM)
+
     async def moderate_comment(
         self, comment: RemoteComment, action: CommentAction, text: str | None = None
     ) -> None:
@@ -303,18 +309,19 @@ class WeiboAdapter:
         return PermanentError(message, code=code, platform=PLATFORM)
 
     async def _retry_after(self, *, lookup: bool) -> float:
-        """Seconds until the hourly window resets: rate_limit_status when it answers, else the next hour."""
+        """Seconds until the hourly window resets: what rate_limit_status reports (0 is "now": the
+        caller adds its margin), or the next clock hour only when it cannot tell."""
         now = self._clock()
         if lookup:
             try:
                 limits = await self._call("GET", "account/rate_limit_status.json", {})
-                seconds = float(limits["reset_time_in_seconds"])
+                seconds: float | None = float(limits["reset_time_in_seconds"])
             except (ChannelError, KeyError, TypeError, ValueError):
-                seconds = 0.0
-            if seconds > 10**9:  # an absolute epoch, as Twitter's field of that name was
+                seconds = None
+            if seconds is not None and seconds > 10**9:  # an absolute epoch, as Twitter's field was
                 seconds -= now.timestamp()
-            if seconds > 0:
-                return seconds
+            if seconds is not None:
+                return max(seconds, 0.0)
         next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         return (next_hour - now).total_seconds()
 

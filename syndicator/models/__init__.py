@@ -11,7 +11,7 @@ from syndicator.models.article import (
 from syndicator.models.audit import AuditEvent, WebhookDelivery
 from syndicator.models.check import CheckResult, ReviewState, Severity
 from syndicator.models.common import UTCDateTime, utcnow
-from syndicator.models.moderation import ApplyState, Comment, CommentCursor, CommentState, Notification
+from syndicator.models.moderation import ApplyState, Comment, CommentIntake, CommentState, Notification
 from syndicator.models.obligation import FeedState, Obligation, ObligationState, UpstreamItem
 from syndicator.models.org import AccountStatus, ApiToken, ChannelAccount, Role, Unit, UnitLevel, User
 
@@ -20,7 +20,7 @@ __all__ = [
     "ApplyState",
     "CheckResult",
     "Comment",
-    "CommentCursor",
+    "CommentIntake",
     "CommentState",
     "FeedState",
     "Notification",
