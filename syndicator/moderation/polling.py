@@ -208,3 +208,24 @@ async def resume(session: AsyncSession, *, article_id: int, now: datetime) -> in
         .values(stopped_at=None, resumed_at=now, next_poll_at=now, last_error=None)
     )
     return int(result.rowcount or 0)
+
+
+async def intake_rows(session: AsyncSession) -> list[dict[str, Any]]:
+    """The intake table for people: account, article, state and next read."""
+    rows = await session.exec(
+        select(CommentIntake, ChannelAccount.name, Publication.article_id)
+        .join(ChannelAccount, col(ChannelAccount.id) == CommentIntake.account_id)
+        .outerjoin(Publication, col(Publication.id) == CommentIntake.publication_id)
+        .order_by(col(CommentIntake.id))
+    )
+    return [
+        {
+            "account": name,
+            "article": article_id or "(feed)",
+            "state": "stopped" if intake.stopped_at else "polling",
+            "next_poll_at": "" if intake.stopped_at else intake.next_poll_at.isoformat(timespec="seconds"),
+            "polled_at": intake.polled_at.isoformat(timespec="seconds") if intake.polled_at else "",
+            "error": intake.last_error or "",
+        }
+        for intake, name, article_id in rows.all()
+    ]

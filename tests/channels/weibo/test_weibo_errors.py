@@ -129,3 +129,15 @@ async def test_a_wrong_token_is_an_auth_error(emulator: Emulator, http: httpx.As
     with pytest.raises(AuthExpiredError) as caught:
         await publish(adapter)
     assert caught.value.code == "21332"
+
+
+async def test_a_reported_reset_of_zero_means_now_not_the_next_hour(
+    adapter: WeiboAdapter, emulator: Emulator
+) -> None:
+    # Regression: 0 was read as "unknown" and deferred to the next clock hour (45 min here).
+    reset_now = {"reset_time_in_seconds": 0, "remaining_user_hits": 0, "user_limit": HOURLY_LIMIT}
+    lookup = {"kind": "answer", "status": 200, "body": reset_now, "path": "/account/rate_limit_status"}
+    await emulator.faults(weibo_error(10023, "User requests out of rate limit!"), lookup)
+    with pytest.raises(RateLimitedError) as caught:
+        await publish(adapter)
+    assert caught.value.retry_after == 0  # the quota adds its margin
