@@ -37,6 +37,7 @@ from channels.http import transport_error
 from syndicator.signing import signed_headers
 
 PLATFORM = "app"
+COMMENT_PAGE = 500  # comments per feed page: fewer round trips per comment for the poller
 
 
 class AppAdapter:
@@ -87,7 +88,7 @@ class AppAdapter:
         )
 
     async def list_comments(self, cursor: str | None) -> CommentPage:
-        data = await self._call("GET", "/v1/comments", params={"since": cursor or "0"})
+        data = await self._call("GET", "/v1/comments", params={"since": cursor or "0", "limit": COMMENT_PAGE})
         comments = [
             RemoteComment(
                 remote_id=str(item["id"]),

@@ -8,6 +8,7 @@ syndicator/worker.py adds to the worker.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -119,10 +120,9 @@ async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
             log.warning("comment_poll_deferred", account_id=account_id, until=str(until), error=str(exc))
             await polling.defer_account(deps.db, account_id, until)
             break
-        for result in results:
-            for comment_id, revision in result.auto_rejected:
-                await enqueue_apply(deps.redis, comment_id, revision, "rejected")
-            stored += len(result.new) + len(result.revised)
+        rejected = [pair for result in results for pair in result.auto_rejected]
+        await asyncio.gather(*(enqueue_apply(deps.redis, *pair, "rejected") for pair in rejected))
+        stored += sum(len(result.new) + len(result.revised) for result in results)
     return stored
 
 
