@@ -94,52 +94,53 @@ async def ingest_comments(
 ) -> IngestResult:
     """Store a page of comments from `account`. The caller commits (and stores the cursor with it).
 
-    New comments go in with one multi-row INSERT per page; known ones are compared by content
-    hash without loading them, and only edited ones are loaded and revised.
+    The page goes in with one INSERT … ON CONFLICT DO NOTHING: the unique (platform, remote_id)
+    is the dedupe. Only the comments it skipped are looked up, by content hash without loading
+    them; the edited ones among them are loaded and revised.
     """
     assert account.id is not None
     screen = screen or default_screener()
     now = now or utcnow()
     dues = DueDates(calendar)
     latest = {c.remote_id: c for c in comments}  # the same comment twice in a page: the last wins
-    known = await _known_hashes(session, account.platform, list(latest))
     titles = await _article_titles(session, account.id, {c.remote_article_id for c in latest.values()})
     result = IngestResult()
-    rows: list[dict[str, Any]] = []
-    revised: list[Comment] = []
+    rows: dict[str, dict[str, Any]] = {}
     for remote in latest.values():
-        digest = content_hash(remote.content)
-        if known.get(remote.remote_id) == digest:
-            result.unchanged += 1
-            continue
         screening = screen(remote.content)
         auto_reject = auto_reject_spam and bool(screening.auto_reject)
-        fields = _screened_fields(remote, screening, titles, auto_reject=auto_reject, now=now)
-        if remote.remote_id in known:
-            current = await _load(session, account.platform, remote.remote_id)
-            revised.append(_revise(session, current, remote, digest, fields, chat_id=chat_id))
-            continue
         received = _aware(remote.created_at)
         due = dues.due(received, complex_=False)
-        rows.append(
-            {
-                "platform": account.platform,
-                "account_id": account.id,
-                "remote_id": remote.remote_id,
-                "remote_article_id": remote.remote_article_id,
-                "article_id": titles.get(remote.remote_article_id, (None, ""))[0],
-                "author": remote.author,
-                "content": remote.content,
-                "content_hash": digest,
-                "revision": 1,
-                "complex": False,
-                "received_at": received,
-                "reply_due_at": due.at,
-                "due_provisional": due.provisional,
-                **fields,
-            }
+        rows[remote.remote_id] = {
+            "platform": account.platform,
+            "account_id": account.id,
+            "remote_id": remote.remote_id,
+            "remote_article_id": remote.remote_article_id,
+            "article_id": titles.get(remote.remote_article_id, (None, ""))[0],
+            "author": remote.author,
+            "content": remote.content,
+            "content_hash": content_hash(remote.content),
+            "revision": 1,
+            "complex": False,
+            "received_at": received,
+            "reply_due_at": due.at,
+            "due_provisional": due.provisional,
+            **_screened_fields(remote, screening, titles, auto_reject=auto_reject, now=now),
+        }
+    stored = await _insert(session, list(rows.values()))
+    skipped = set(rows) - {row.remote_id for row in stored}
+    known = await _known_hashes(session, account.platform, sorted(skipped))
+    revised: list[Comment] = []
+    for remote_id in sorted(skipped):
+        row = rows[remote_id]
+        if known.get(remote_id) == row["content_hash"]:
+            result.unchanged += 1
+            continue
+        current = await _load(session, account.platform, remote_id)
+        fields = {name: row[name] for name in _SCREENED_FIELDS}
+        revised.append(
+            _revise(session, current, latest[remote_id], row["content_hash"], fields, chat_id=chat_id)
         )
-    stored = await _insert(session, rows)
     if revised:
         await session.flush()
     stored += [_Stored.of(c) for c in revised]
@@ -168,6 +169,7 @@ async def ingest_comments(
 @dataclass(frozen=True)
 class _Stored:
     id: int
+    remote_id: str
     revision: int
     state: str
     due_provisional: bool
@@ -177,7 +179,9 @@ class _Stored:
     def of(cls, comment: Comment) -> _Stored:
         assert comment.id is not None
         kinds = list((comment.extra or {}).get("kinds", []))
-        return cls(comment.id, comment.revision, comment.state, comment.due_provisional, kinds)
+        return cls(
+            comment.id, comment.remote_id, comment.revision, comment.state, comment.due_provisional, kinds
+        )
 
 
 async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[_Stored]:
@@ -195,10 +199,28 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[_St
     inserted = await (await session.connection()).execute(statement, rows)
     ids = {remote_id: comment_id for comment_id, remote_id in inserted.all()}
     return [
-        _Stored(ids[row["remote_id"]], 1, row["state"], row["due_provisional"], row["extra"]["kinds"])
+        _Stored(
+            ids[row["remote_id"]],
+            row["remote_id"],
+            1,
+            row["state"],
+            row["due_provisional"],
+            row["extra"]["kinds"],
+        )
         for row in rows
         if row["remote_id"] in ids
     ]
+
+
+_SCREENED_FIELDS = (
+    "extra",
+    "screening",
+    "state",
+    "apply_state",
+    "decided_at",
+    "decision_reason",
+    "updated_at",
+)
 
 
 def _screened_fields(

@@ -8,7 +8,6 @@ syndicator/worker.py adds to the worker.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +31,7 @@ from syndicator import audit
 from syndicator.models import AccountStatus, ApplyState, ChannelAccount, Comment, utcnow
 from syndicator.moderation import polling
 from syndicator.moderation.intake import CARD_UPDATE_KIND, IngestResult, ingest_comments
-from syndicator.moderation.queue import enqueue_apply, enqueue_poll
+from syndicator.moderation.queue import enqueue_applies, enqueue_apply, enqueue_poll
 from syndicator.moderation.reminders import remind_replies
 from syndicator.notify import notify
 from syndicator.pipeline.context import PipelineDeps
@@ -120,8 +119,8 @@ async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
             log.warning("comment_poll_deferred", account_id=account_id, until=str(until), error=str(exc))
             await polling.defer_account(deps.db, account_id, until)
             break
-        rejected = [pair for result in results for pair in result.auto_rejected]
-        await asyncio.gather(*(enqueue_apply(deps.redis, *pair, "rejected") for pair in rejected))
+        rejected = [(*pair, "rejected") for result in results for pair in result.auto_rejected]
+        await enqueue_applies(deps.redis, rejected)
         stored += sum(len(result.new) + len(result.revised) for result in results)
     return stored
 
