@@ -199,6 +199,15 @@ async def defer_account(db: Database, account_id: int, until: datetime) -> None:
         )
 
 
+async def poll_soon(session: AsyncSession, account_id: int, now: datetime) -> None:
+    """Read the account's running feeds and articles at the next tick (after a burst of comments)."""
+    await session.exec(
+        update(CommentIntake)
+        .where(CommentIntake.account_id == account_id, col(CommentIntake.stopped_at).is_(None))
+        .values(next_poll_at=now)
+    )
+
+
 async def resume(session: AsyncSession, *, article_id: int, now: datetime) -> int:
     """A moderator asks: read the article's comments again, on the cadence of a new article."""
     publication_ids = select(Publication.id).where(Publication.article_id == article_id)
