@@ -6,7 +6,10 @@ publishing, comment polling, moderation actions and consistency audits all go th
 
 - a rate-limit answer from any call (the adapter raises channels.base.RateLimitedError with the
   reset the platform reported) blocks the credential until that reset plus a margin; until then
-  no caller reaches the platform, each gets a RateLimitedError with the time left instead;
+  no caller reaches the platform, each gets a RateLimitedError with the time left instead. A
+  limit on one API only (`per_api`: WeChat's daily quota per API, Weibo's share limit) holds back
+  the callers of the same kind (publishing, actions or background) and leaves the others alone,
+  so comment polling exhausting comment/list never stops a publication for the rest of the day;
 - calls are counted per clock hour; polling and audits may spend only part of the budget and
   moderation actions a larger part, so what is left is publishing's (publishing is never refused
   by the count, only by a block the platform caused).
@@ -103,8 +106,10 @@ class Quota:
         hour = int(now // HOUR)
         used_key = f"{credential.key}:used:{hour}"
         try:
-            blocked, used = await self.redis.mget(f"{credential.key}:blocked", used_key)
-            wait = float(blocked or 0) - now
+            blocked, blocked_use, used = await self.redis.mget(
+                f"{credential.key}:blocked", f"{credential.key}:blocked:{use.value}", used_key
+            )
+            wait = max(float(blocked or 0), float(blocked_use or 0)) - now
             if wait <= 0:
                 wait = self._over_share(credential, use, int(used or 0), now)
             if wait <= 0:
@@ -131,13 +136,15 @@ class Quota:
             return 0.0
         return HOUR - now % HOUR
 
-    async def block(self, credential: Credential, retry_after: float) -> float:
-        """Stop every caller until the reported reset plus the margin; the seconds to wait."""
+    async def block(self, credential: Credential, retry_after: float, use: Use | None = None) -> float:
+        """Stop every caller (or, for a limit on one API, the callers of `use`) until the reported
+        reset plus the margin; the seconds to wait."""
         now = self.clock()
         until = now + max(retry_after, 0.0) + self.margin_seconds  # a reset of 0 means "now"
         ttl_ms = int((until - now) * 1000) + KEY_SLACK_MS
+        key = f"{credential.key}:blocked" + (f":{use.value}" if use else "")
         try:
-            until = float(await self.redis.eval(_BLOCK_SCRIPT, 1, f"{credential.key}:blocked", until, ttl_ms))
+            until = float(await self.redis.eval(_BLOCK_SCRIPT, 1, key, until, ttl_ms))
         except RedisError as exc:
             log.warning("quota_unavailable", credential=credential.key, error=str(exc))
         log.warning("quota_blocked", credential=credential.key, seconds=round(until - now, 1))
@@ -204,5 +211,6 @@ class GuardedAdapter:
         try:
             return await method(*args)
         except RateLimitedError as exc:
-            exc.retry_after = await self._quota.block(self.credential, exc.retry_after)
+            scope = use if exc.per_api else None  # one API's limit holds back its kind of caller only
+            exc.retry_after = await self._quota.block(self.credential, exc.retry_after, scope)
             raise

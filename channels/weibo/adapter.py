@@ -44,6 +44,7 @@ logger = structlog.get_logger(__name__)
 PLATFORM = "weibo"
 TRANSIENT_CODES = frozenset({10001, 10002, 10009})  # system error, service unavailable, busy
 RATE_LIMIT_CODES = frozenset({10022, 10023, 10024, 20016})  # IP / user / special API / 发布内容过于频繁
+PER_API_CODES = frozenset({10024, 20016})  # one API's limit (e.g. share.json's 30 an hour), not the token's
 REPEATED_CODES = frozenset({"20017", "20019", "20111"})  # similar / same content, 不能发布相同的微博
 AUTH_CODES = frozenset({21315, 21327, 21332})  # token expired, expired_token, invalid_access_token
 GONE_STATUS, GONE_COMMENT = 20101, 20201  # target weibo / comment does not exist
@@ -303,7 +304,10 @@ class WeiboAdapter:
             return TransientError(message, code=code, platform=PLATFORM)
         if code in RATE_LIMIT_CODES:
             retry_after = await self._retry_after(lookup="rate_limit_status" not in path)
-            return RateLimitedError(message, retry_after=retry_after, code=code, platform=PLATFORM)
+            per_api = code in PER_API_CODES
+            return RateLimitedError(
+                message, retry_after=retry_after, per_api=per_api, code=code, platform=PLATFORM
+            )
         if code in AUTH_CODES:
             return AuthExpiredError(message, code=code, platform=PLATFORM)
         return PermanentError(message, code=code, platform=PLATFORM)

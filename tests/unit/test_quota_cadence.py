@@ -115,3 +115,11 @@ def test_the_cadence_follows_the_articles_age() -> None:
     assert gap(timedelta(days=40, hours=1)) == timedelta(minutes=2)
     feed = CommentIntake(account_id=1, target="", started_at=start)
     assert next_poll(feed, start + timedelta(days=400), settings) == start + timedelta(days=400, seconds=60)
+
+
+async def test_a_limit_on_one_api_holds_back_only_its_kind_of_caller(quota: Quota) -> None:
+    # WeChat 45009 on comment/list (a daily quota of that API) must not stop publishing till midnight.
+    assert await quota.block(CREDENTIAL, 3600, Use.BACKGROUND) == 3605
+    assert await waits(quota, Use.BACKGROUND) == 3605
+    assert await waits(quota, Use.PUBLISH) is None
+    assert await waits(quota, Use.ACTION) is None

@@ -141,3 +141,13 @@ async def test_a_reported_reset_of_zero_means_now_not_the_next_hour(
     with pytest.raises(RateLimitedError) as caught:
         await publish(adapter)
     assert caught.value.retry_after == 0  # the quota adds its margin
+
+
+@pytest.mark.parametrize(("code", "per_api"), [(10022, False), (10023, False), (10024, True), (20016, True)])
+async def test_rate_limits_say_whether_they_bind_the_token_or_one_api(
+    adapter: WeiboAdapter, emulator: Emulator, code: int, per_api: bool
+) -> None:
+    await emulator.faults(weibo_error(code, "out of rate limit"))
+    with pytest.raises(RateLimitedError) as caught:
+        await publish(adapter)
+    assert caught.value.per_api is per_api
