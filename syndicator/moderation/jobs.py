@@ -76,10 +76,14 @@ async def poll_comments(ctx: dict[str, Any]) -> int:
     now = now_of(ctx)
 
     def target_of(account: ChannelAccount, result: PublishResult) -> str | None:
-        return deps.adapter_for(account).comment_target(result)
+        try:
+            return deps.adapter_for(account).comment_target(result)
+        except ChannelError as exc:  # e.g. its secret is not configured: the other accounts go on
+            log.warning("comment_intake_unavailable", account_id=account.id, error=str(exc))
+            return None
 
     async with deps.db.transaction() as session:
-        await polling.open_intakes(session, now, target_of)
+        await polling.open_intakes(session, now, target_of, stop_days=deps.settings.comment_intake_stop_days)
     async with deps.db.transaction() as session:
         ids = await polling.due_accounts(session, now)
     for account_id in ids:

@@ -10,11 +10,11 @@ the cadence after a read, the platform's reset after a rate-limit answer.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -47,29 +47,36 @@ def has_feed(platform: str) -> bool:
 
 
 async def open_intakes(
-    session: AsyncSession, now: datetime, target_of: Callable[[ChannelAccount, PublishResult], str | None]
+    session: AsyncSession,
+    now: datetime,
+    target_of: Callable[[ChannelAccount, PublishResult], str | None],
+    *,
+    stop_days: float,
 ) -> int:
-    """Rows for active accounts' feeds and published articles that have none yet."""
+    """Rows for active accounts' feeds and for articles published in the last `stop_days` that
+    have none yet (older ones would stop after one read)."""
     accounts = (
         await session.exec(select(ChannelAccount).where(ChannelAccount.status == AccountStatus.ACTIVE))
     ).all()
-    columns = (CommentIntake.account_id, CommentIntake.target, CommentIntake.publication_id)
-    opened = (await session.exec(select(*columns))).all()
-    have = {(account_id, target) for account_id, target, _ in opened}
-    publications_with_rows = {publication_id for _, _, publication_id in opened if publication_id}
+    opened = (await session.exec(select(CommentIntake.account_id, CommentIntake.target))).all()
+    have = {(account_id, target) for account_id, target in opened}
     added = 0
     for account in (a for a in accounts if has_feed(a.platform) and (a.id, "") not in have):
         session.add(CommentIntake(account_id=account.id, target="", started_at=now, next_poll_at=now))
         added += 1
     by_id = {a.id: a for a in accounts if not has_feed(a.platform)}
     if by_id:
+        has_row = exists().where(CommentIntake.publication_id == Publication.id)
         published = await session.exec(
             select(Publication).where(
-                Publication.state == PublicationState.PUBLISHED, col(Publication.account_id).in_(list(by_id))
+                Publication.state == PublicationState.PUBLISHED,
+                col(Publication.account_id).in_(list(by_id)),
+                col(Publication.published_at) >= now - timedelta(days=stop_days),
+                ~has_row,
             )
         )
         for publication in published.all():
-            if publication.id in publications_with_rows or not publication.remote_id:
+            if not publication.remote_id:
                 continue
             account = by_id[publication.account_id]
             result = PublishResult(publication.remote_id, details=publication.remote_details or {})
