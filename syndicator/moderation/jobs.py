@@ -114,18 +114,17 @@ async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
 
     stored = 0
     for intake in intakes:
-        try:
-            results = await polling.read_intake(
-                deps.db, adapter, account, intake, ingest, now=now, settings=deps.settings
-            )
-        except RateLimitedError as exc:
-            until = now + timedelta(seconds=exc.retry_after)
-            log.warning("comment_poll_deferred", account_id=account_id, until=str(until), error=str(exc))
-            await polling.defer_account(deps.db, account_id, until)
-            break
+        results, limited = await polling.read_intake(
+            deps.db, adapter, account, intake, ingest, now=now, settings=deps.settings
+        )
         rejected = [(*pair, "rejected") for result in results for pair in result.auto_rejected]
         await enqueue_applies(deps.redis, rejected)
         stored += sum(len(result.new) + len(result.revised) for result in results)
+        if limited is not None:
+            until = now + timedelta(seconds=limited.retry_after)
+            log.warning("comment_poll_deferred", account_id=account_id, until=str(until), error=str(limited))
+            await polling.defer_account(deps.db, account_id, until)
+            break
     return stored
 
 

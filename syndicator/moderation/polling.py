@@ -134,12 +134,12 @@ async def read_intake(
     *,
     now: datetime,
     settings: Settings,
-) -> list[IngestResult]:
+) -> tuple[list[IngestResult], RateLimitedError | None]:
     """Read one feed or article from its cursor, each page committed with the cursor after it.
 
-    RateLimitedError propagates (the caller defers the account); other platform errors end this
-    read and put the row on its cadence, a PermanentError on an article (deleted, comments
-    closed) stops it.
+    Returns the pages stored and, when a rate limit ended the read, its error (the caller defers
+    the account; the row is not rescheduled here). Other platform errors end this read and put
+    the row on its cadence; a PermanentError on an article (deleted, comments closed) stops it.
     """
     cursor, results, error = intake.cursor, [], None
     for _ in range(MAX_PAGES_PER_RUN):
@@ -148,8 +148,8 @@ async def read_intake(
         except AuthExpiredError:
             await adapter.refresh_auth()
             continue
-        except RateLimitedError:
-            raise
+        except RateLimitedError as exc:
+            return results, exc
         except ChannelError as exc:
             error = exc
             log.warning("comment_poll_failed", account_id=account.id, target=intake.target, error=str(exc))
@@ -169,7 +169,7 @@ async def read_intake(
             break
         cursor = page.cursor
     await _schedule(db, intake, now, settings, error)
-    return results
+    return results, None
 
 
 async def _read(adapter: ChannelAdapter, intake: CommentIntake, cursor: str | None) -> CommentPage:
