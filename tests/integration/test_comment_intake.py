@@ -64,7 +64,13 @@ def clock() -> Clock:
 
 @pytest.fixture
 def intake_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"quota_margin_seconds": MARGIN, "comment_feed_poll_seconds": 15})
+    return settings.model_copy(
+        update={
+            "quota_margin_seconds": MARGIN,
+            "comment_feed_poll_seconds": 15,
+            "channel_timeout_seconds": 10.0,  # a loaded machine must not turn a call into a timeout
+        }
+    )
 
 
 @pytest.fixture
