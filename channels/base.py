@@ -46,6 +46,9 @@ class Capabilities:
     idempotent_publish: bool
     # True when publish returns `submitted` and completion must be polled with check_status.
     asynchronous_publish: bool = False
+    # True when one account-wide feed lists every new comment (list_comments); False when comments
+    # are read per published article (comment_target + list_article_comments).
+    comment_feed: bool = True
 
 
 @dataclass(frozen=True)
@@ -159,11 +162,16 @@ class AuthExpiredError(ChannelError):
 
 
 class RateLimitedError(ChannelError):
-    """A quota is exhausted: try again after `retry_after` seconds."""
+    """A quota is exhausted: try again after `retry_after` seconds, the reset the platform reported
+    (0 when it says "now"; the caller adds its own margin). syndicator/quota.py then holds every
+    caller on the same credential back until then."""
 
-    def __init__(self, message: str, *, retry_after: float, **kwargs: object) -> None:
+    def __init__(self, message: str, *, retry_after: float, per_api: bool = False, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after = retry_after
+        # True when the platform limits only the API called (WeChat 45009's daily quota per API,
+        # Weibo 10024 "special API"): the rest of the credential's calls may go on.
+        self.per_api = per_api
 
 
 class PermanentError(ChannelError):
@@ -213,7 +221,17 @@ class ChannelAdapter(Protocol):
 
     async def fetch_live(self, remote_id: str) -> LiveContent | None: ...
 
-    async def list_comments(self, cursor: str | None) -> CommentPage: ...
+    async def list_comments(self, cursor: str | None) -> CommentPage:
+        """The account's comment feed since `cursor` (capabilities.comment_feed)."""
+        ...
+
+    def comment_target(self, result: PublishResult) -> str | None:
+        """Where a published post's comments are read (list_article_comments); None with a feed."""
+        ...
+
+    async def list_article_comments(self, target: str, cursor: str | None) -> CommentPage:
+        """One page of one article's comments since `cursor` (adapters without a feed)."""
+        ...
 
     async def moderate_comment(
         self, comment: RemoteComment, action: CommentAction, text: str | None = None

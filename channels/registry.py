@@ -7,7 +7,7 @@ from importlib import import_module
 import httpx
 from redis.asyncio import Redis
 
-from channels.base import AccountConfig, ChannelAdapter, Platform, ProgressLog
+from channels.base import AccountConfig, Capabilities, ChannelAdapter, Platform, ProgressLog
 
 _ADAPTERS = {
     Platform.APP: "channels.app.adapter:AppAdapter",
@@ -26,3 +26,9 @@ def build_adapter(
     adapter_class = getattr(import_module(module_name), class_name)
     adapter = adapter_class(account=account, http=http, redis=redis, progress=progress)
     return adapter  # type: ignore[no-any-return]
+
+
+def capabilities_of(platform: Platform) -> Capabilities:
+    """A platform's capabilities without building an adapter (they are the class's)."""
+    module_name, class_name = _ADAPTERS[platform].split(":")
+    return getattr(import_module(module_name), class_name).capabilities  # type: ignore[no-any-return]

@@ -145,6 +145,28 @@ class Settings(BaseSettings):
     # The consistency audit reads every live post back this often (hours of the day, Asia/Shanghai).
     consistency_audit_hours: set[int] = Field(default_factory=lambda: {2, 14})
 
+    # One call budget per platform credential (syndicator/quota.py), per clock hour. Weibo: "150
+    # calls/user/app/hour" (platforms.md §3.3); WeChat's quotas are daily per API. 0: no budget.
+    quota_calls_per_hour: dict[str, int] = Field(
+        default_factory=lambda: {"weibo": 150, "wechat": 2000, "app": 0}
+    )
+    # Polling and audits may spend only this share of an hour's budget; publishing may spend it all.
+    quota_background_share: float = 0.5
+    # Moderation actions (approve/reject/reply) may spend this share.
+    quota_action_share: float = 0.8
+    # Added to the reset a platform reports before any caller on the credential calls again.
+    quota_margin_seconds: float = 5.0
+
+    # Comment intake follows the article's age (syndicator/moderation/cadence.py): poll every
+    # interval while younger than its age (hours), stop after `comment_intake_stop_days`.
+    comment_poll_schedule: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(24, 120), (24 * 7, 1800)]
+    )
+    comment_poll_old_seconds: float = 6 * 3600
+    comment_intake_stop_days: float = 30
+    # App accounts are read through their comment feed (and push): at this fixed interval.
+    comment_feed_poll_seconds: float = 60
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from arq import cron, func
@@ -31,6 +32,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         db=open_database(settings.database_url),
         redis=ctx["redis"],
         http=make_http_client(settings.channel_timeout_seconds),
+        clock=ctx.get("clock", time.time),  # the quota's clock; tests hand in a fake one
     )
 
 

@@ -38,6 +38,7 @@ from channels.http import TRANSPORT_ERRORS, transport_error
 from syndicator.signing import signed_headers
 
 PLATFORM = "app"
+COMMENT_PAGE = 500  # comments per feed page: fewer round trips per comment for the poller
 
 
 class AppAdapter:
@@ -93,7 +94,7 @@ class AppAdapter:
         )
 
     async def list_comments(self, cursor: str | None) -> CommentPage:
-        data = await self._call("GET", "/v1/comments", params={"since": cursor or "0"})
+        data = await self._call("GET", "/v1/comments", params={"since": cursor or "0", "limit": COMMENT_PAGE})
         comments = [
             RemoteComment(
                 remote_id=str(item["id"]),
@@ -105,6 +106,12 @@ class AppAdapter:
             for item in data.get("comments", [])
         ]
         return CommentPage(comments=comments, cursor=data.get("next_cursor", cursor))
+
+    def comment_target(self, result: PublishResult) -> str | None:
+        return None  # every comment comes through the account's feed (list_comments)
+
+    async def list_article_comments(self, target: str, cursor: str | None) -> CommentPage:
+        raise PermanentError("comments are read through the account feed", code="feed", platform=PLATFORM)
 
     async def moderate_comment(
         self, comment: RemoteComment, action: CommentAction, text: str | None = None

@@ -7,6 +7,7 @@ records every push so tests can prove exactly-once delivery. Faults come from ch
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -28,11 +29,40 @@ class AppBackendState:
     # One entry per push received: {"key", "created", "article_id"}; the proof of exactly-once.
     push_log: list[dict[str, Any]] = field(default_factory=list)
     comments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (seq, comment id) in seq order, for paging the feed without sorting every comment per page;
+    # an edit appends a new entry, the old one is skipped (its seq is no longer the comment's).
+    _by_seq: list[tuple[int, str]] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _comment_seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def new_article_id(self) -> str:
         return f"app-{next(self._ids)}"
+
+    def add_comment(self, comment_id: str, article_id: str, author: str, content: str) -> dict[str, Any]:
+        """A citizen writes (or edits, with the same id) a comment; it waits for moderation."""
+        seq = next(self._comment_seq)
+        self.comments[comment_id] = {
+            "id": comment_id,
+            "article_id": article_id,
+            "author": author,
+            "content": content,
+            "created_at": datetime.now(UTC).isoformat(),
+            "status": "pending",
+            "seq": seq,
+        }
+        self._by_seq.append((seq, comment_id))
+        return self.comments[comment_id]
+
+    def comments_since(self, since: int, limit: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for seq, comment_id in itertools.islice(
+            self._by_seq, bisect.bisect_right(self._by_seq, (since, "\uffff")), None
+        ):
+            if self.comments[comment_id]["seq"] == seq:
+                found.append(self.comments[comment_id])
+                if len(found) >= limit:
+                    break
+        return found
 
 
 class CommentSeed(BaseModel):
@@ -125,9 +155,7 @@ def create_app(secret: str = "app-secret", *, tolerance_seconds: int = 300) -> F
 
     @app.get("/v1/comments")
     async def list_comments(since: int = 0, limit: int = 100) -> dict[str, Any]:
-        newer = sorted((c for c in state.comments.values() if c["seq"] > since), key=lambda c: c["seq"])[
-            :limit
-        ]
+        newer = state.comments_since(since, limit)
         next_cursor = newer[-1]["seq"] if newer else since
         return {"comments": newer, "next_cursor": str(next_cursor)}
 
@@ -151,16 +179,7 @@ def create_app(secret: str = "app-secret", *, tolerance_seconds: int = 300) -> F
     async def seed_comment(seed: CommentSeed) -> dict[str, Any]:
         """A citizen writes (or edits, with the same id) a comment; it waits for moderation."""
         comment_id = seed.id or f"c-{len(state.comments) + 1}"
-        state.comments[comment_id] = {
-            "id": comment_id,
-            "article_id": seed.article_id,
-            "author": seed.author,
-            "content": seed.content,
-            "created_at": datetime.now(UTC).isoformat(),
-            "status": "pending",
-            "seq": next(state._comment_seq),
-        }
-        return state.comments[comment_id]
+        return state.add_comment(comment_id, seed.article_id, seed.author, seed.content)
 
     @app.get("/_emulator/state", include_in_schema=False)
     async def dump_state() -> dict[str, Any]:

@@ -52,12 +52,13 @@ DEFAULT_BASE_URL = "https://api.weixin.qq.com"
 MEMO_KEY = "syn:wechat:pub:{app_id}:{key}"
 MEMO_TTL_SECONDS = 30 * 86_400
 # msg_data_id -> article_id of what this account published: the articles whose comments we poll.
-ARTICLES_KEY = "syn:wechat:articles:{app_id}"
 COMMENT_PAGE = 49  # comment/list: "count >= 50 会被拒绝" (doc/service/api/leaving/api_listcomment)
+# Each read starts this many comments before where the last one ended, and further back while the
+# first comment it gets is unseen: comments deleted meanwhile (rejected ones) shift the offsets.
+COMMENT_OVERLAP = 10
 BATCHGET_PAGE = 20  # freepublish/batchget: count "取值在1到20之间"
 RECOVER_SCAN_LIMIT = 200  # newest published items searched for a lost submit
 DRAFT_GONE = "40007"  # invalid media_id: the draft is no longer in the draft box
-ARTICLE_GONE = "88001"  # comment/*: "msg_data is not exists"
 STATUS_MEANINGS = {  # freepublish/get publish_status (doc/service/api/public/api_freepublish_get)
     2: "the original-content (原创) declaration failed",
     3: "publishing failed (常规失败; WeChat gives no reason)",
@@ -94,6 +95,7 @@ class WeChatAdapter:
         comments_premoderated=True,
         idempotent_publish=False,
         asynchronous_publish=True,
+        comment_feed=False,
     )
 
     def __init__(
@@ -122,7 +124,6 @@ class WeChatAdapter:
             app_id=account.app_id, secret=account.secret, base_url=base_url, http=http, cache=self._cache
         )
         self._api = WeChatApi(base_url=base_url, http=http, tokens=self._tokens)
-        self._articles_key = ARTICLES_KEY.format(app_id=self._app_id)
 
     def render(self, article: ArticleContent) -> RenderedPost:
         return render_article(article)
@@ -194,9 +195,6 @@ class WeChatAdapter:
     async def withdraw(self, remote_id: str) -> None:
         # index 0 deletes every article of the publication (api_freepublishdelete); ours have one.
         await self._api.call("freepublish/delete", body={"article_id": remote_id, "index": 0})
-        for msg_data_id, article_id in (await self._cache.hgetall(self._articles_key)).items():
-            if article_id == remote_id:
-                await self._cache.hdel(self._articles_key, msg_data_id)
         log.info("wechat_withdrawn", article_id=remote_id)
 
     async def fetch_live(self, remote_id: str) -> LiveContent | None:
@@ -210,21 +208,40 @@ class WeChatAdapter:
         )
 
     async def list_comments(self, cursor: str | None) -> CommentPage:
-        """New comments on every article this account published through us.
+        """WeChat has no account-wide comment feed: comments are read per article."""
+        raise PermanentError("WeChat comments are listed per article", code="no_feed", platform=PLATFORM)
 
-        The cursor is JSON {msg_data_id: highest user_comment_id seen}; each poll pages through an
-        article's comments from begin=0 (count 49) and keeps the newer ones, so a deleted comment
-        shifting the list never hides a new one. Assumes user_comment_id grows per article
-        (UNVERIFIED); the pipeline dedupes on remote_id anyway.
+    def comment_target(self, result: PublishResult) -> str | None:
+        """What list_article_comments needs to address a published article: "msg_data_id/article_id"."""
+        msg_data_id = result.details.get("msg_data_id")
+        return f"{msg_data_id}/{result.remote_id}" if msg_data_id else None
+
+    async def list_article_comments(self, target: str, cursor: str | None) -> CommentPage:
+        """One page of comment/list on the article `target` (see comment_target), from an offset.
+
+        The cursor is JSON {"begin": offset after the last comment read, "top": its
+        user_comment_id}; comments come oldest first with growing ids (UNVERIFIED; so the emulator
+        does). Re-read comments are deduplicated downstream. An article deleted outside Syndicator
+        answers 88001 "msg_data is not exists", a PermanentError: its intake stops.
         """
-        seen: dict[str, int] = json.loads(cursor) if cursor else {}
-        comments: list[RemoteComment] = []
-        for msg_data_id, article_id in sorted((await self._cache.hgetall(self._articles_key)).items()):
-            fresh = await self._new_comments(msg_data_id, article_id, after=seen.get(msg_data_id, 0))
-            if fresh:
-                seen[msg_data_id] = max(int(c.extra["user_comment_id"]) for c in fresh)
-                comments.extend(fresh)
-        return CommentPage(comments=comments, cursor=json.dumps(seen, sort_keys=True))
+        msg_data_id, _, article_id = target.partition("/")
+        position = json.loads(cursor) if cursor else {}
+        done, top = int(position.get("begin", 0)), int(position.get("top", 0))
+        start = max(done - COMMENT_OVERLAP, 0)
+        while True:
+            raw = await self._comment_list(msg_data_id, start)
+            if start == 0 or not raw or int(raw[0]["user_comment_id"]) <= top:
+                break
+            start = max(start - COMMENT_PAGE, 0)  # more were deleted than the overlap covers
+        top = max([top, *(int(c["user_comment_id"]) for c in raw)])
+        comments = [_comment(msg_data_id, article_id or msg_data_id, c) for c in raw]
+        return CommentPage(comments=comments, cursor=json.dumps({"begin": start + len(raw), "top": top}))
+
+    async def _comment_list(self, msg_data_id: str, begin: int) -> list[dict[str, Any]]:
+        body = {"msg_data_id": _number(msg_data_id), "index": 0, "begin": begin, "count": COMMENT_PAGE}
+        body["type"] = 0  # all comments, elected or not
+        answer = await self._api.call("comment/list", body=body)
+        return list(answer.get("comment") or [])
 
     async def moderate_comment(
         self, comment: RemoteComment, action: CommentAction, text: str | None = None
@@ -328,9 +345,7 @@ class WeChatAdapter:
         article_id = str(answer["article_id"])
         items = (answer.get("article_detail") or {}).get("item") or []
         details = {**submitted.details, "publish_id": str(answer["publish_id"]), "article_id": article_id}
-        if details.get("msg_data_id"):
-            await self._cache.hset(self._articles_key, details["msg_data_id"], article_id)
-        else:
+        if not details.get("msg_data_id"):
             log.warning("wechat_comments_untracked", article_id=article_id, reason="no msg_data_id")
         url = str(items[0]["article_url"]) if items else None
         return PublishResult(remote_id=article_id, url=url, state="published", details=details)
@@ -358,29 +373,6 @@ class WeChatAdapter:
                 return False
             raise
         return True
-
-    async def _new_comments(self, msg_data_id: str, article_id: str, after: int) -> list[RemoteComment]:
-        fresh: list[RemoteComment] = []
-        begin, total = 0, 1
-        while begin < total:
-            body = {
-                "msg_data_id": _number(msg_data_id),
-                "index": 0,
-                "begin": begin,
-                "count": COMMENT_PAGE,
-                "type": 0,
-            }
-            try:
-                page = await self._api.call("comment/list", body=body)
-            except PermanentError as exc:
-                if exc.code != ARTICLE_GONE:
-                    raise
-                await self._cache.hdel(self._articles_key, msg_data_id)  # deleted outside Syndicator
-                return fresh
-            total, begin = int(page.get("total", 0)), begin + COMMENT_PAGE
-            raw = [c for c in page.get("comment") or [] if int(c["user_comment_id"]) > after]
-            fresh.extend(_comment(msg_data_id, article_id, c) for c in raw)
-        return fresh
 
     # -- memo ----------------------------------------------------------------------------------
 

@@ -313,6 +313,11 @@ def _known(items: dict[str, Any], key: Any) -> Any:
     return items[key]
 
 
+def _deleted(state: EmulatorState, job: dict[str, Any]) -> bool:
+    article = state.articles.get(str(job.get("article_id")))
+    return article is not None and all(item["is_deleted"] for item in article["news_item"])
+
+
 def _comment_routes(state: EmulatorState) -> APIRouter:
     """comment/list|markelect|unmarkelect|delete|reply/add|reply/delete (doc/service/api/leaving/)."""
     router = _business_router(state, "/cgi-bin/comment")
@@ -321,6 +326,9 @@ def _comment_routes(state: EmulatorState) -> APIRouter:
         comments = state.comments.get(str(body.get("msg_data_id")))
         if comments is None or int(body.get("index") or 0) != 0:  # index is 0-based; one article each
             raise WeChatError(88001, "msg_data is not exists")
+        wanted = str(body.get("msg_data_id"))
+        if any(_deleted(state, job) for job in state.jobs.values() if str(job["msg_data_id"]) == wanted):
+            raise WeChatError(88001, "msg_data is not exists")  # a deleted article's comments are gone too
         return comments
 
     @router.post("/list")

@@ -306,7 +306,11 @@ def classify_errcode(path: str, errcode: int, errmsg: str, now: datetime | None 
     if errcode == WeChatErrorCode.OUT_OF_API_FREQ_LIMIT:
         wait = seconds_until_quota_reset(now or datetime.now(QUOTA_RESET_TZ))
         return RateLimitedError(
-            f"{path}: daily quota reached ({errmsg})", retry_after=wait, code=errcode, platform=PLATFORM
+            f"{path}: daily quota reached ({errmsg})",
+            retry_after=wait,
+            per_api=True,  # "reach max api daily quota limit": each API has its own daily quota
+            code=errcode,
+            platform=PLATFORM,
         )
     if errcode == WeChatErrorCode.API_MINUTE_QUOTA_REACH_LIMIT:
         return RateLimitedError(

@@ -47,6 +47,7 @@ logger = structlog.get_logger(__name__)
 PLATFORM = "weibo"
 TRANSIENT_CODES = frozenset({10001, 10002, 10009})  # system error, service unavailable, busy
 RATE_LIMIT_CODES = frozenset({10022, 10023, 10024, 20016})  # IP / user / special API / 发布内容过于频繁
+PER_API_CODES = frozenset({10024, 20016})  # one API's limit (e.g. share.json's 30 an hour), not the token's
 REPEATED_CODES = frozenset({"20017", "20019", "20111"})  # similar / same content, 不能发布相同的微博
 AUTH_CODES = frozenset({21315, 21327, 21332})  # token expired, expired_token, invalid_access_token
 GONE_STATUS, GONE_COMMENT = 20101, 20201  # target weibo / comment does not exist
@@ -183,6 +184,12 @@ class WeiboAdapter:
             following = {"since": top}
         return CommentPage(comments=[_comment(item) for item in raw], cursor=json.dumps(following))
 
+    def comment_target(self, result: PublishResult) -> str | None:
+        return None  # every comment comes through the account's feed (list_comments)
+
+    async def list_article_comments(self, target: str, cursor: str | None) -> CommentPage:
+        raise PermanentError("comments are read through the account feed", code="feed", platform=PLATFORM)
+
     async def moderate_comment(
         self, comment: RemoteComment, action: CommentAction, text: str | None = None
     ) -> None:
@@ -307,24 +314,28 @@ class WeiboAdapter:
             return TransientError(message, code=code, platform=PLATFORM)
         if code in RATE_LIMIT_CODES:
             retry_after = await self._retry_after(lookup="rate_limit_status" not in path)
-            return RateLimitedError(message, retry_after=retry_after, code=code, platform=PLATFORM)
+            per_api = code in PER_API_CODES
+            return RateLimitedError(
+                message, retry_after=retry_after, per_api=per_api, code=code, platform=PLATFORM
+            )
         if code in AUTH_CODES:
             return AuthExpiredError(message, code=code, platform=PLATFORM)
         return PermanentError(message, code=code, platform=PLATFORM)
 
     async def _retry_after(self, *, lookup: bool) -> float:
-        """Seconds until the hourly window resets: rate_limit_status when it answers, else the next hour."""
+        """Seconds until the hourly window resets: what rate_limit_status reports (0 is "now": the
+        caller adds its margin), or the next clock hour only when it cannot tell."""
         now = self._clock()
         if lookup:
             try:
                 limits = await self._call("GET", "account/rate_limit_status.json", {})
-                seconds = float(limits["reset_time_in_seconds"])
+                seconds: float | None = float(limits["reset_time_in_seconds"])
             except (ChannelError, KeyError, TypeError, ValueError):
-                seconds = 0.0
-            if seconds > 10**9:  # an absolute epoch, as Twitter's field of that name was
+                seconds = None
+            if seconds is not None and seconds > 10**9:  # an absolute epoch, as Twitter's field was
                 seconds -= now.timestamp()
-            if seconds > 0:
-                return seconds
+            if seconds is not None:
+                return max(seconds, 0.0)
         next_hour = now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         return (next_hour - now).total_seconds()
 

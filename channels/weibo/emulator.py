@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from channels.faults import CONTROL_PREFIX, FaultInjectionMiddleware, FaultInjector, fault_control_router
 from channels.weibo.text import TOPIC_RE, URL_RE, host_on_domain, weibo_length
@@ -75,6 +76,8 @@ class WeiboState:
     comments: dict[int, Comment] = field(default_factory=dict)
     shares: list[dict[str, Any]] = field(default_factory=list)
     share_hits: dict[datetime, int] = field(default_factory=dict)
+    # Every API call received (path), faults included: tests count what reached the platform.
+    requests: list[str] = field(default_factory=list)
     # Weibo ids are 16-digit, time-ordered integers; since_id/max_id paging relies on the order.
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(4_900_000_000_000_001))
 
@@ -109,12 +112,26 @@ def create_app(
     injector = FaultInjector()
     app.state.faults = injector
     app.add_middleware(FaultInjectionMiddleware, injector=injector)
+    app.add_middleware(RequestLog, state=app.state.weibo)  # outermost: sees injected answers too
     app.include_router(fault_control_router(injector))
     app.add_exception_handler(WeiboApiError, _error_answer)  # type: ignore[arg-type]
     _add_status_routes(app)
     _add_comment_routes(app)
     _add_control_routes(app)
     return app
+
+
+class RequestLog:
+    """Notes the path of every API call (not the /_emulator control routes)."""
+
+    def __init__(self, app: ASGIApp, state: WeiboState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(CONTROL_PREFIX):
+            self.state.requests.append(scope["path"])
+        await self.app(scope, receive, send)
 
 
 async def _error_answer(request: Request, exc: WeiboApiError) -> JSONResponse:
@@ -382,4 +399,5 @@ def _add_control_routes(app: FastAPI) -> None:
             "shares": state.shares,
             "statuses": [_status_json(state, s) | {"deleted": s.deleted} for s in state.statuses.values()],
             "comments": [_comment_json(state, c) for c in state.comments.values()],
+            "requests": state.requests,
         }

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from syndicator.admin import account_by_ref
 from syndicator.articles import ArticleIn, ingest_article
 from syndicator.cli.admin import accounts_app, units_app, users_app
+from syndicator.cli.comments import comments_app
 from syndicator.cli.review import check, review_app
 from syndicator.cli.startup import checked_settings, start_process, warn_unusable_accounts
 from syndicator.cli.support import CLI_ACTOR, fail, in_transaction, on_queue, print_rows, redis_down_message
@@ -44,6 +45,7 @@ for sub, name in (
     (publications_app, "publications"),
     (review_app, "review"),
     (compliance_app, "compliance"),
+    (comments_app, "comments"),
 ):
     app.add_typer(sub, name=name)
 app.command()(check)

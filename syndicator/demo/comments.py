@@ -18,7 +18,8 @@ from sqlmodel import col, select
 
 from syndicator import admin
 from syndicator.db import Database
-from syndicator.models import ApplyState, ChannelAccount, Comment, CommentState, Publication
+from syndicator.models import ApplyState, ChannelAccount, Comment, CommentState, Publication, utcnow
+from syndicator.moderation.polling import poll_soon
 from syndicator.moderation.queue import enqueue_apply, enqueue_poll
 from syndicator.moderation.service import approve_comment, reject_comment
 
@@ -42,6 +43,8 @@ async def run_comment_step(
                 "id": citizen["remote_id"],
             }
             (await client.post("/_emulator/comments", json=seed)).raise_for_status()
+        async with db.transaction() as session:  # read now, not at the feed's next turn
+            await poll_soon(session, account_id, utcnow())
         await enqueue_poll(redis, account_id)
         comments = await _wait_for(db, lambda cs: len(cs) == len(citizens), timeout)
         reviewer = await _demo_reviewer(db)

@@ -17,7 +17,7 @@ from syndicator.models.moderation import (
     ChatDelivery,
     Comment,
     CommentCategory,
-    CommentCursor,
+    CommentIntake,
     CommentState,
     Notification,
 )
@@ -42,7 +42,7 @@ __all__ = [
     "ChatDelivery",
     "CheckResult",
     "Comment",
-    "CommentCursor",
+    "CommentIntake",
     "CommentCategory",
     "CommentState",
     "FeedState",

@@ -73,14 +73,29 @@ class Comment(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class CommentCursor(SQLModel, table=True):
-    """How far comment polling has read each account."""
+class CommentIntake(SQLModel, table=True):
+    """Where comment polling stands, in the database so that a Redis flush loses nothing.
 
-    __tablename__ = "comment_cursor"
+    One row per account comment feed (`target` ""; app, Weibo) or per published article on a
+    platform without a feed (`target` from the adapter's comment_target; WeChat). The cadence
+    (syndicator/moderation/cadence.py) follows the article's age from `started_at` (or the
+    moderator's `resumed_at`) and sets `stopped_at` after the configured number of days.
+    """
 
-    account_id: int = Field(foreign_key="channel_account.id", primary_key=True)
+    __tablename__ = "comment_intake"
+    __table_args__ = (UniqueConstraint("account_id", "target", name="uq_comment_intake_target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="channel_account.id", index=True)
+    target: str = Field(default="", sa_type=String(400))
+    publication_id: int | None = Field(default=None, foreign_key="publication.id", index=True)
     cursor: str | None = Field(default=None, sa_type=Text)
-    polled_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    resumed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    next_poll_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    polled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    stopped_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, sa_type=Text)
 
 
 class Notification(SQLModel, table=True):

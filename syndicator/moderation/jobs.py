@@ -8,28 +8,30 @@ syndicator/worker.py adds to the worker.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from arq import Retry, cron, func
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from channels.base import (
     AuthExpiredError,
     ChannelError,
     CommentAction,
+    CommentPage,
     OutcomeUnknownError,
     PermanentError,
+    PublishResult,
     RateLimitedError,
     RemoteComment,
 )
 from syndicator import audit
-from syndicator.models import AccountStatus, ApplyState, ChannelAccount, Comment, CommentCursor, utcnow
-from syndicator.moderation.intake import CARD_UPDATE_KIND, ingest_comments
-from syndicator.moderation.queue import enqueue_apply, enqueue_poll
+from syndicator.models import AccountStatus, ApplyState, ChannelAccount, Comment, utcnow
+from syndicator.moderation import polling
+from syndicator.moderation.intake import CARD_UPDATE_KIND, IngestResult, ingest_comments
+from syndicator.moderation.queue import enqueue_applies, enqueue_apply, enqueue_poll
 from syndicator.moderation.reminders import remind_replies
 from syndicator.notify import notify
 from syndicator.pipeline.context import PipelineDeps
@@ -39,7 +41,6 @@ from syndicator.workdays import WorkCalendar
 log = structlog.get_logger(__name__)
 
 WORKER = "worker"
-MAX_PAGES_PER_RUN = 50  # one poll reads at most this many pages, the next cron run goes on
 MAX_APPLY_TRIES = 8
 STALE_APPLY_SECONDS = 60  # a decision not applied after this long is re-enqueued
 ACTIONS = {
@@ -62,69 +63,69 @@ def auto_reject_spam(ctx: dict[str, Any]) -> bool:
     return bool(ctx.get("auto_reject_spam", deps.settings.comment_auto_reject_spam))
 
 
-async def poll_comments(ctx: dict[str, Any]) -> int:
-    """Cron: one polling job per active account (job id per account, so never two at once)."""
+def now_of(ctx: dict[str, Any]) -> datetime:
     deps: PipelineDeps = ctx["deps"]
+    return datetime.fromtimestamp(deps.clock(), UTC)
+
+
+async def poll_comments(ctx: dict[str, Any]) -> int:
+    """Cron tick: open intake rows for new feeds and articles, then one polling job per account
+    with an intake due (job id per account, so never two at once). The platforms are called only
+    when a row is due: its cadence, or the reset after a rate limit, sets when."""
+    deps: PipelineDeps = ctx["deps"]
+    now = now_of(ctx)
+
+    def target_of(account: ChannelAccount, result: PublishResult) -> str | None:
+        try:
+            return deps.adapter_for(account).comment_target(result)
+        except ChannelError as exc:  # e.g. its secret is not configured: the other accounts go on
+            log.warning("comment_intake_unavailable", account_id=account.id, error=str(exc))
+            return None
+
     async with deps.db.transaction() as session:
-        ids = (
-            await session.exec(select(ChannelAccount.id).where(ChannelAccount.status == AccountStatus.ACTIVE))
-        ).all()
+        await polling.open_intakes(session, now, target_of, stop_days=deps.settings.comment_intake_stop_days)
+    async with deps.db.transaction() as session:
+        ids = await polling.due_accounts(session, now)
     for account_id in ids:
-        assert account_id is not None
         await enqueue_poll(deps.redis, account_id)
     return len(ids)
 
 
 async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
-    """Pull comments since the stored cursor, page by page; each page and its cursor commit together."""
+    """Read the account's due feeds and articles; a rate limit defers all of them to the reset."""
     deps: PipelineDeps = ctx["deps"]
+    now = now_of(ctx)
     async with deps.db.transaction() as session:
         account = await session.get(ChannelAccount, account_id)
-        stored = await session.get(CommentCursor, account_id)
+        intakes = await polling.due_intakes(session, account_id, now)
     if account is None or account.status != AccountStatus.ACTIVE:
         return 0
     adapter = deps.adapter_for(account)
-    cursor = stored.cursor if stored else None
-    stored_count = 0
-    for _ in range(MAX_PAGES_PER_RUN):
-        try:
-            page = await adapter.list_comments(cursor)
-        except AuthExpiredError:
-            await adapter.refresh_auth()
-            continue
-        except ChannelError as exc:
-            log.warning("comment_poll_failed", account_id=account_id, error=str(exc))
-            break
-        try:
-            async with deps.db.transaction() as session:
-                result = await ingest_comments(
-                    session,
-                    account,
-                    page.comments,
-                    calendar=calendar(ctx),
-                    chat_id=deps.settings.moderation_chat_id,
-                    auto_reject_spam=auto_reject_spam(ctx),
-                )
-                await _store_cursor(session, account_id, page.cursor)
-        except IntegrityError:  # a push stored the same comment meanwhile: the next run goes on
-            log.info("comment_poll_conflict", account_id=account_id)
-            break
-        for comment_id, revision in result.auto_rejected:
-            await enqueue_apply(deps.redis, comment_id, revision, "rejected")
-        stored_count += len(result.new) + len(result.revised)
-        if not page.comments or page.cursor == cursor:
-            break
-        cursor = page.cursor
-    return stored_count
 
+    async def ingest(session: Any, account: ChannelAccount, page: CommentPage) -> IngestResult:
+        return await ingest_comments(
+            session,
+            account,
+            page.comments,
+            calendar=calendar(ctx),
+            chat_id=deps.settings.moderation_chat_id,
+            auto_reject_spam=auto_reject_spam(ctx),
+        )
 
-async def _store_cursor(session: Any, account_id: int, cursor: str | None) -> None:
-    row = await session.get(CommentCursor, account_id)
-    if row is None:
-        row = CommentCursor(account_id=account_id)
-    row.cursor = cursor
-    row.polled_at = utcnow()
-    session.add(row)
+    stored = 0
+    for intake in intakes:
+        results, limited = await polling.read_intake(
+            deps.db, adapter, account, intake, ingest, now=now, settings=deps.settings
+        )
+        rejected = [(*pair, "rejected") for result in results for pair in result.auto_rejected]
+        await enqueue_applies(deps.redis, rejected)
+        stored += sum(len(result.new) + len(result.revised) for result in results)
+        if limited is not None:
+            until = now + timedelta(seconds=limited.retry_after)
+            log.warning("comment_poll_deferred", account_id=account_id, until=str(until), error=str(limited))
+            await polling.defer_account(deps.db, account_id, until)
+            break
+    return stored
 
 
 async def apply_decision(ctx: dict[str, Any], comment_id: int, revision: int, state: str) -> str:
@@ -263,7 +264,8 @@ FUNCTIONS = [
 ]
 
 CRON_JOBS = [
-    cron(poll_comments, second={0, 15, 30, 45}, unique=True, run_at_startup=True),  # type: ignore[arg-type]
+    # Only a tick: the platforms are called when an intake row is due (cadence, rate-limit reset).
+    cron(poll_comments, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),  # type: ignore[arg-type]
     cron(reconcile_comment_decisions, second={20}, unique=True),  # type: ignore[arg-type]
     cron(remind_reply_deadlines, minute=set(range(0, 60, 10)), second={40}, unique=True),  # type: ignore[arg-type]
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import structlog
 from arq import ArqRedis
 from redis.exceptions import RedisError
@@ -39,6 +41,20 @@ async def enqueue_apply(redis: ArqRedis | None, comment_id: int, revision: int, 
         log.warning("comment_apply_enqueue_failed", comment_id=comment_id, error=str(exc))
         return False
     return job is not None
+
+
+async def enqueue_applies(
+    redis: ArqRedis | None, decisions: list[tuple[int, int, str]], *, concurrency: int = 16
+) -> None:
+    """Many decisions at once (a page of spam), a few enqueues in flight: one each would wait for
+    the round trips in turn, all at once would open a Redis connection per job."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(comment_id: int, revision: int, state: str) -> None:
+        async with gate:
+            await enqueue_apply(redis, comment_id, revision, state)
+
+    await asyncio.gather(*(one(*decision) for decision in decisions))
 
 
 async def enqueue_poll(redis: ArqRedis, account_id: int) -> bool:

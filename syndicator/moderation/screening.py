@@ -35,7 +35,10 @@ def findings_as_dicts(findings: Iterable[Any]) -> list[dict[str, Any]]:
     """JSON-ready findings (rule, severity, message, matched, position) for Comment.screening."""
     out: list[dict[str, Any]] = []
     for finding in findings:
-        raw = dataclasses.asdict(finding) if dataclasses.is_dataclass(finding) else dict(vars(finding))
+        if dataclasses.is_dataclass(finding):  # shallow: asdict's deep copy cost a third of intake
+            raw = {f.name: getattr(finding, f.name) for f in dataclasses.fields(finding)}
+        else:
+            raw = dict(vars(finding))
         out.append({k: _plain(v) for k, v in raw.items()})
     return out
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.models import ChannelAccount
 from syndicator.pipeline.progress import PublicationProgress
+from syndicator.quota import GuardedAdapter, Quota, credential_of
 
 DEFAULT_API_BASE = {
     Platform.APP: "http://127.0.0.1:8081",
@@ -32,6 +34,7 @@ class PipelineDeps:
     db: Database
     redis: ArqRedis
     http: httpx.AsyncClient
+    clock: Callable[[], float] = time.time  # epoch seconds; tests hand in a fake one
     _adapters: dict[AccountConfig, ChannelAdapter] = field(default_factory=dict)
     _fetcher: SafeFetcher | None = None
 
@@ -47,13 +50,28 @@ class PipelineDeps:
         return self._fetcher
 
     def adapter_for(self, account: ChannelAccount) -> ChannelAdapter:
-        """One adapter per account configuration, reused: adapters hold token caches."""
+        """One adapter per account configuration, reused: adapters hold token caches. Every
+        platform call passes the credential's shared quota (syndicator/quota.py)."""
         config = account_config(account, public_ip=self.settings.public_ip, settings=self.settings)
         if config not in self._adapters:
-            self._adapters[config] = build_adapter(
-                config, self.http, self.redis, PublicationProgress(self.db)
-            )
+            adapter = build_adapter(config, self.http, self.redis, PublicationProgress(self.db))
+            if self.quota is not None:
+                adapter = GuardedAdapter(adapter, self.quota, credential_of(config))  # type: ignore[assignment]
+            self._adapters[config] = adapter
         return self._adapters[config]
+
+    @property
+    def quota(self) -> Quota | None:
+        if self.redis is None:  # a bare adapter for tests that run without Redis
+            return None
+        return Quota(
+            self.redis,
+            self.settings.quota_calls_per_hour,
+            background_share=self.settings.quota_background_share,
+            action_share=self.settings.quota_action_share,
+            margin_seconds=self.settings.quota_margin_seconds,
+            clock=self.clock,
+        )
 
     async def aclose(self) -> None:
         """Redis belongs to the arq worker, which closes it."""

@@ -122,6 +122,9 @@ async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
                 alert_chat=deps.settings.moderation_chat_id,
             )
         return PublicationState.FAILED
+    except RateLimitedError as exc:  # the credential's quota is spent: ask again after its reset
+        log.info("poll_deferred", publication_id=publication_id, error=str(exc))
+        raise Retry(defer=exc.retry_after) from exc
     except ChannelError as exc:
         log.info("poll_retry", publication_id=publication_id, error=str(exc))
         result = submitted

@@ -65,6 +65,7 @@ def mod_settings(settings: Settings, telegram: FakeTelegram) -> Settings:
             "telegram_api_url": telegram.url,
             "moderation_chat_id": CHAT,
             "channel_timeout_seconds": 10.0,  # a loaded machine must not turn a poll into a failure
+            "comment_feed_poll_seconds": 0,  # every poll_comments tick reads the feed again
         }
     )
 

@@ -18,7 +18,7 @@ from syndicator.bot.callbacks import CommentAct, CommentCb
 from syndicator.bot.client import build_bot
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.models import ChannelAccount, Comment, Notification, utcnow
+from syndicator.models import ChannelAccount, Comment, CommentIntake, Notification, Publication, utcnow
 from syndicator.moderation import service
 from syndicator.moderation.reminders import remind_replies
 from syndicator.workdays import WorkCalendar
@@ -150,3 +150,29 @@ async def test_reminders_before_due_and_alerts_when_overdue_are_queued_once(
         "comment-overdue",
     ]
     assert any(k.endswith(":officer") and f":{late}:" in k for k in keys)
+
+
+async def test_a_moderator_resumes_a_stopped_articles_comments(
+    telegram: FakeTelegram, bot_and_dp: tuple[Bot, Dispatcher], world: World, db: Database
+) -> None:
+    async with db.transaction() as session:
+        publication = (await session.exec(select(Publication))).one()
+        session.add(
+            CommentIntake(
+                account_id=world.account_id,
+                target="msg/art",
+                publication_id=publication.id,
+                next_poll_at=utcnow() - timedelta(days=9),
+                stopped_at=utcnow() - timedelta(days=1),
+            )
+        )
+    telegram.send_text(ALICE, CHAT, f"/resume {publication.article_id}")
+    await feed(telegram, *bot_and_dp)
+    (answer,) = telegram.sent(CHAT)
+    assert f"已恢复读取文章 #{publication.article_id}" in answer["text"]
+    async with db.transaction() as session:
+        intake = (await session.exec(select(CommentIntake))).one()
+    assert intake.stopped_at is None and intake.resumed_at is not None
+    telegram.send_text(ALICE, CHAT, "/resume")
+    await feed(telegram, *bot_and_dp)
+    assert "用法" in telegram.sent(CHAT)[-1]["text"]

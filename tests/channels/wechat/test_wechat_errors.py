@@ -51,6 +51,7 @@ async def test_daily_quota_defers_until_beijing_midnight(adapter, emulator):
         await adapter.fetch_live("art_1")
     assert error.value.code == "45009"
     assert 0 < error.value.retry_after <= 86_400
+    assert error.value.per_api  # that API's daily quota: publishing on the app id goes on
 
 
 def test_quota_reset_is_midnight_asia_shanghai():

@@ -129,3 +129,25 @@ async def test_a_wrong_token_is_an_auth_error(emulator: Emulator, http: httpx.As
     with pytest.raises(AuthExpiredError) as caught:
         await publish(adapter)
     assert caught.value.code == "21332"
+
+
+async def test_a_reported_reset_of_zero_means_now_not_the_next_hour(
+    adapter: WeiboAdapter, emulator: Emulator
+) -> None:
+    # Regression: 0 was read as "unknown" and deferred to the next clock hour (45 min here).
+    reset_now = {"reset_time_in_seconds": 0, "remaining_user_hits": 0, "user_limit": HOURLY_LIMIT}
+    lookup = {"kind": "answer", "status": 200, "body": reset_now, "path": "/account/rate_limit_status"}
+    await emulator.faults(weibo_error(10023, "User requests out of rate limit!"), lookup)
+    with pytest.raises(RateLimitedError) as caught:
+        await publish(adapter)
+    assert caught.value.retry_after == 0  # the quota adds its margin
+
+
+@pytest.mark.parametrize(("code", "per_api"), [(10022, False), (10023, False), (10024, True), (20016, True)])
+async def test_rate_limits_say_whether_they_bind_the_token_or_one_api(
+    adapter: WeiboAdapter, emulator: Emulator, code: int, per_api: bool
+) -> None:
+    await emulator.faults(weibo_error(code, "out of rate limit"))
+    with pytest.raises(RateLimitedError) as caught:
+        await publish(adapter)
+    assert caught.value.per_api is per_api

@@ -1,7 +1,7 @@
 """signed requests remember the accepted article; refusals are counted, not audited one by one
 
-Revision ID: 0011
-Revises: 0005
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import syndicator.models.common
 
-revision: str = "0011"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """WeCom chat front end: reviewers' WeCom ids and per-front-end delivery of the chat outbox
 
-Revision ID: 0008
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import syndicator.models.common
 
-revision: str = "0008"
-down_revision: str | None = "0012"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

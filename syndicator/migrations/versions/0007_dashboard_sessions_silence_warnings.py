@@ -1,7 +1,7 @@
 """dashboard sessions, generated secrets, silence warnings
 
-Revision ID: 0009
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 import syndicator.models.common
 
-revision: str = "0009"
+revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

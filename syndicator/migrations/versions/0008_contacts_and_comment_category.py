@@ -1,7 +1,7 @@
 """unit contact phones; comment category (netizen corrections) and forwarding due date
 
-Revision ID: 0012
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import syndicator.models.common
 
-revision: str = "0012"
-down_revision: str | None = "0009"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
