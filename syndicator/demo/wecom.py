@@ -28,7 +28,8 @@ from syndicator import admin
 from syndicator.config import Settings, WeComRecipients
 from syndicator.db import Database
 from syndicator.demo.comments import _first_app_post
-from syndicator.models import Comment
+from syndicator.models import Comment, utcnow
+from syndicator.moderation.polling import poll_soon
 from syndicator.moderation.queue import enqueue_poll
 from syndicator.wecom.client import build_client
 from syndicator.wecom.delivery import deliver_pending
@@ -96,6 +97,8 @@ async def run_wecom_step(
         account_id, article = await _first_app_post(db)
         seed = {**COMMENT, "article_id": article}
         (await client.post(f"{app}/_emulator/comments", json=seed)).raise_for_status()
+        async with db.transaction() as session:  # read now, not at the feed's next turn
+            await poll_soon(session, account_id, utcnow())
         await enqueue_poll(redis, account_id)
         task_id = await _until(lambda: _deliver_and_find(db, settings, client, wecom), timeout)
         if task_id is None:

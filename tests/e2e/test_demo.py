@@ -7,6 +7,7 @@ from syndicator.demo.run import run_demo
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.timeout(300)  # two whole demo runs (publish, obligations, moderation, WeCom)
 async def test_demo_publishes_everything_and_moderates_comments_every_run(settings, capsys) -> None:
     """A second run used to find the first run's Redis keys and report "public in the app: no"."""
     settings.demo_redis_url = settings.redis_url  # this test run's own Redis database

@@ -84,6 +84,7 @@ def with_wecom(settings: Settings, wecom_url: str, **update: Any) -> Settings:
             "wecom_encoding_aes_key": SecretStr(AES_KEY),
             "wecom_moderators": WeComRecipients(tags=[MODERATORS_TAG]),
             "channel_timeout_seconds": 10.0,
+            "comment_feed_poll_seconds": 0,  # every poll_comments tick reads the app's feed again
             **update,
         }
     )
