@@ -13,6 +13,7 @@ from typing import Any
 
 import structlog
 from arq import Retry
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -62,6 +63,12 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
             return await _handle_failure(deps, adapter, plan, exc)
         except TRANSPORT_ERRORS as exc:  # one an adapter let through: the one mapping decides
             error = transport_error(exc, plan.account.platform, what="publish")
+            return await _handle_failure(deps, adapter, plan, error)
+        except RedisError as exc:
+            # Our own Redis (token cache, progress notes, quota) went away mid-send: infrastructure,
+            # not an adapter bug. The platform may have the post: retry, reading back first.
+            reason = f"redis unavailable: {type(exc).__name__}"
+            error = OutcomeUnknownError(reason, platform=plan.account.platform)
             return await _handle_failure(deps, adapter, plan, error)
         except Exception as exc:  # an adapter bug: a typed failure an operator sees, never a stuck row
             log.exception("publish_unexpected_error", publication_id=publication_id)
