@@ -47,10 +47,11 @@ def get_state(request: Request) -> ApiState:
 
 StateDep = Annotated[ApiState, Depends(get_state)]
 
-INT64_MAX = 2**63 - 1
-# Ids and page sizes are bounded where they enter, so the database never sees an integer it
-# cannot store (issue 12, finding 10: 2**64 in a path was a 500) and no page is unbounded.
-DbId = Annotated[int, Path(ge=1, le=INT64_MAX, description="a database id")]
+# Primary keys are INTEGER columns (32 bits on PostgreSQL). Ids and page sizes are bounded where
+# they enter, so the database never sees an integer it cannot store (issue 12, finding 10: 2**64
+# in a path was a 500; 2**31 was one on PostgreSQL) and no page is unbounded.
+ID_MAX = 2**31 - 1
+DbId = Annotated[int, Path(ge=1, le=ID_MAX, description="a database id")]
 ArticleId = DbId
 Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many rows")]
 
