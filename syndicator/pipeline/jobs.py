@@ -70,6 +70,8 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
             reason = f"redis unavailable: {type(exc).__name__}"
             error = OutcomeUnknownError(reason, platform=plan.account.platform)
             return await _handle_failure(deps, adapter, plan, error)
+        except (OperationalError, DBAPIError):
+            raise  # our database went away mid-send (progress notes): the retry below, not a failure
         except Exception as exc:  # an adapter bug: a typed failure an operator sees, never a stuck row
             log.exception("publish_unexpected_error", publication_id=publication_id)
             return await _handle_failure(deps, adapter, plan, internal_error(exc))
