@@ -76,8 +76,17 @@ class DueDates:
         self.calendar = calendar
         self._cache: dict[tuple[date, int], DueDate] = {}
 
-    def due(self, received: datetime, *, complex_: bool) -> DueDate:
-        days = COMPLEX_REPLY_DAYS if complex_ else REPLY_DAYS
+    def clock(self, received: datetime, category: str) -> dict[str, Any]:
+        """`category_clock` of a new (not complex) comment, from the cache."""
+        if category == CommentCategory.CORRECTION:
+            forward = self._after(received, CORRECTION_FORWARD_DAYS)
+            resolve = self._after(received, CORRECTION_RESOLVE_DAYS)
+            provisional = forward.provisional or resolve.provisional
+            return {"forward_due_at": forward.at, "reply_due_at": resolve.at, "due_provisional": provisional}
+        due = self._after(received, REPLY_DAYS)
+        return {"forward_due_at": None, "reply_due_at": due.at, "due_provisional": due.provisional}
+
+    def _after(self, received: datetime, days: int) -> DueDate:
         key = (received.astimezone(SHANGHAI).date(), days)  # the calendar counts Shanghai days
         cached = self._cache.get(key)
         if cached is None:
@@ -127,10 +136,8 @@ async def ingest_comments(
         screening = screen(remote.content)
         auto_reject = auto_reject_spam and bool(screening.auto_reject)
         received = _aware(remote.created_at)
-        due = dues.due(received, complex_=False)
         # The screening spots a likely netizen correction; a moderator can reclassify it.
         category = CommentCategory.CORRECTION if "correction" in screening.kinds else CommentCategory.MESSAGE
-        clock = category_clock(calendar, received, category) if category == CommentCategory.CORRECTION else {}
         rows[remote.remote_id] = {
             "platform": account.platform,
             "account_id": account.id,
@@ -143,11 +150,8 @@ async def ingest_comments(
             "revision": 1,
             "complex": False,
             "received_at": received,
-            "reply_due_at": due.at,
-            "due_provisional": due.provisional,
             "category": category,
-            "forward_due_at": None,
-            **clock,
+            **dues.clock(received, category),
             **_screened_fields(remote, screening, titles, auto_reject=auto_reject, now=now),
         }
     stored = await _insert(session, list(rows.values()))
