@@ -35,7 +35,9 @@ _NUMBER = re.compile(
 )
 _GROUP = re.compile(r"(?:\+|00)?\d+\)?[Xx]?|\(0\d{2,3}\)")
 MAX_RUN_GROUPS = 12
-_HINT = re.compile(r"[0-9０-９@＠]")
+# Every number this module finds has at least 7 digits (a local number), every e-mail an @.
+MIN_DIGITS = 7
+_HINT = re.compile(rf"[@＠]|[0-9０-９](?:[^0-9０-９]*[0-9０-９]){{{MIN_DIGITS - 1}}}")
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 )
@@ -67,7 +69,7 @@ def fold(text: str) -> str:
 
 
 def may_hold_pii(text: str) -> bool:
-    """Cheap pre-test: every item has digits or an @ (most comments have neither)."""
+    """Cheap pre-test: an @, or 7 digits (most comments have neither: "（3）" or "第2条" are not enough)."""
     return _HINT.search(text) is not None
 
 
@@ -78,10 +80,12 @@ def find_pii(text: str) -> list[PiiMatch]:
     folded = fold(text)
     found = [
         PiiMatch("email", m.start(), m.end(), text[m.start() : m.end()], m.group().lower())
-        for m in _EMAIL.finditer(folded)
+        for m in (_EMAIL.finditer(folded) if "@" in folded else ())
     ]
     taken = [(f.start, f.end) for f in found]
     for run in _NUMBER.finditer(folded):
+        if run.end() - run.start() < MIN_DIGITS:  # "（12）", "2024-5": too few digits for any number
+            continue
         if not any(s < run.end() and run.start() < e for s, e in taken):
             found += _split_run(text, folded, run)
     return sorted(found, key=lambda m: m.start)

@@ -150,6 +150,15 @@ def test_ordinary_numbers_are_not_personal_data() -> None:
     assert pii.find_pii(text) == []
 
 
+def test_the_pre_test_wants_an_at_sign_or_seven_digits() -> None:
+    """Most comments carry a short number ("第3条", "（12）"): the detector is not even started."""
+    assert not pii.may_hold_pii("第三条（123456）")
+    assert pii.find_pii("第3条（12）说2024年") == []  # 7 digits in all, but no run holds 7
+    assert all(pii.may_hold_pii(t) for t in ("电话 139 2233 4455", "１２３４５６７", "a@b", "甲＠乙"))
+    [match] = pii.find_pii("第（3）条（12）：电话（010）6616-5588")  # short runs skipped, the number found
+    assert (match.kind, match.normalized) == ("landline", "01066165588")
+
+
 def test_luhn_and_id_checksums() -> None:
     assert pii.luhn_ok("4111111111111111") and not pii.luhn_ok("4111111111111112")
     assert pii.id_checksum_ok("11010519491231002X") and not pii.id_checksum_ok("110101199003071234")
