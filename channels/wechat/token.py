@@ -183,7 +183,7 @@ class TokenManager:
             return token
 
     def _shared_lock(self) -> AbstractAsyncContextManager[None]:
-        return _held(self._cache.lock(self._lock_key))
+        return held(self._cache.lock(self._lock_key))
 
     async def _fetch(self, *, force: bool) -> tuple[str, int]:
         body = {"grant_type": "client_credential", "appid": self._app_id, "secret": self._secret}
@@ -209,19 +209,21 @@ class TokenManager:
 
 
 @asynccontextmanager
-async def _held(lock: AbstractAsyncContextManager[object]) -> AsyncIterator[None]:
-    """A lock we could not get in time is a busy dependency: the caller retries later."""
+async def held(lock: AbstractAsyncContextManager[object], *, platform: str = PLATFORM) -> AsyncIterator[None]:
+    """A token owner's cross-process lock. One we could not get in time is a busy dependency (the
+    caller retries later); one that expired under us is harmless (the next owner finds the fresh
+    token). Shared by every platform whose access token has one owner (WeChat, WeCom)."""
     try:
         await lock.__aenter__()
     except LockError as exc:
-        raise TransientError("token lock busy", platform=PLATFORM) from exc
+        raise TransientError("token lock busy", platform=platform) from exc
     try:
         yield
     finally:
         try:
             await lock.__aexit__(None, None, None)
-        except LockError:  # expired under us: the next owner finds the fresh token anyway
-            log.warning("wechat_token_lock_expired")
+        except LockError:
+            log.warning("token_lock_expired", platform=platform)
 
 
 class WeChatApi:

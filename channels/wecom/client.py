@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import structlog
-from redis.exceptions import LockError
 
 from channels.base import AuthExpiredError, ChannelError, PermanentError, RateLimitedError, TransientError
 from channels.http import transport_error
-from channels.wechat.token import Cache
+from channels.wechat.token import Cache, held
 
 log = structlog.get_logger(__name__)
 
@@ -103,7 +100,7 @@ class WeComTokens:
 
     async def replace(self, rejected: str | None) -> str:
         """Fetch a token unless another caller already replaced the `rejected` one."""
-        async with self._local_lock, _held(self._cache.lock(self._lock_key)):
+        async with self._local_lock, held(self._cache.lock(self._lock_key), platform=PLATFORM):
             current = await self._cache.get(self._key)
             if current and current != rejected:
                 return current
@@ -124,22 +121,6 @@ class WeComTokens:
             raise classify_errcode("gettoken", errcode, str(answer.get("errmsg", "")))
         log.info("wecom_token_fetched", corp_id=self._corp_id)
         return str(answer["access_token"]), int(answer.get("expires_in", 7200))
-
-
-@asynccontextmanager
-async def _held(lock: AbstractAsyncContextManager[object]) -> AsyncIterator[None]:
-    """A lock not had in time means another process is fetching: retry later."""
-    try:
-        await lock.__aenter__()
-    except LockError as exc:
-        raise TransientError("wecom token lock busy", platform=PLATFORM) from exc
-    try:
-        yield
-    finally:
-        try:
-            await lock.__aexit__(None, None, None)
-        except LockError:  # expired under us: the next owner finds the fresh token anyway
-            log.warning("wecom_token_lock_expired")
 
 
 class WeComClient:
