@@ -13,7 +13,6 @@ flush, and ends like any publish: a WeChat fix is followed to its article_id.
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -26,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import ChannelAdapter, ChannelError
 from channels.html import comparable_text
+from channels.redaction import redact
 from syndicator import audit
 from syndicator.models import (
     Article,
@@ -46,7 +46,6 @@ from syndicator.queue import enqueue_publish, enqueue_withdraw
 log = structlog.get_logger(__name__)
 ACTOR = "consistency-audit"
 # WeChat puts access_token in the query string; transport errors quote the URL.
-_ACCESS_TOKEN = re.compile(r"(access_token[\"']?\s*[=:]\s*[\"']?)[^&\s\"',}]+", re.IGNORECASE)
 
 
 class DriftKind(StrEnum):
@@ -143,10 +142,6 @@ async def _inspect_one(deps: PipelineDeps, target: _Target) -> Drift | None:
     answer = redact(answer)
     log.warning("consistency_unreadable", publication_id=target.publication.id, answer=answer)
     return replace(_drift(DriftKind.UNREADABLE, target), answer=answer)
-
-
-def redact(text: str) -> str:
-    return _ACCESS_TOKEN.sub(r"\1***", text)
 
 
 async def _inspect(adapter: ChannelAdapter, target: _Target) -> Drift | None:
