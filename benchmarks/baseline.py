@@ -21,10 +21,10 @@ from benchmarks import config as c
 from channels.app.adapter import _push_body
 from channels.app.render import render_article as render_app
 from channels.base import ArticleContent
+from channels.signing import signed_headers
 from channels.wechat.render import render_article as render_wechat
 from channels.weibo.render import render_status
 from syndicator.articles import ArticleIn
-from syndicator.signing import signed_headers
 
 MAX_POLLS = 100
 

@@ -30,13 +30,13 @@ from sqlmodel import select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from syndicator import admin  # noqa: E402
+from syndicator.api import compliance, dashboard  # noqa: E402
+from syndicator.api.app import create_app  # noqa: E402
 from syndicator.background_server import BackgroundServer  # noqa: E402
 from syndicator.config import Settings  # noqa: E402
 from syndicator.db import open_database  # noqa: E402
-from syndicator.ingest.app import create_app  # noqa: E402
 from syndicator.migrate import upgrade  # noqa: E402
 from syndicator.models import Unit, User  # noqa: E402
-from syndicator.obligations import dashboard, routes  # noqa: E402
 from syndicator.obligations.clock import SHANGHAI  # noqa: E402
 from syndicator.obligations.report import (  # noqa: E402
     ReportQuery,
@@ -310,7 +310,7 @@ async def dashboard_paint(url: str, province_id: int) -> None:
         token = await admin.issue_token(session, "bench-officer", actor="bench")
     await db.dispose()
     app = create_app(settings)
-    app.include_router(routes.router)
+    app.include_router(compliance.router)
     app.include_router(dashboard.router)
     as_of = NOW.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M")
     with BackgroundServer(app) as server:

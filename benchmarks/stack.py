@@ -26,11 +26,11 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from benchmarks import config as c
+from channels.signing import signed_headers
 from syndicator import admin
 from syndicator.db import open_database
 from syndicator.migrate import upgrade
 from syndicator.pipeline.policy import TERMINAL_STATES
-from syndicator.signing import signed_headers
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")

@@ -17,10 +17,10 @@ from sqlmodel import SQLModel
 
 import syndicator.models  # noqa: F401  (registers every table)
 from channels.app.emulator import create_app as create_app_emulator
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database, open_database
-from syndicator.ingest.app import create_app
 from syndicator.migrate import upgrade
 
 REDIS_SERVER = "redis://127.0.0.1:6379"

@@ -13,11 +13,11 @@ from arq import Worker
 from sqlmodel import select
 
 from channels.fetch import FetchPolicy, SafeFetcher
+from channels.signing import signed_headers
 from syndicator import admin
 from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.models import Publication
-from syndicator.signing import signed_headers
 from syndicator.worker import worker_settings
 from tests.conftest import APP_SECRET_ENV, INGEST_SECRET
 

@@ -35,7 +35,7 @@ from channels.base import (
     TransientError,
 )
 from channels.http import TRANSPORT_ERRORS, transport_error
-from syndicator.signing import signed_headers
+from channels.signing import signed_headers
 
 PLATFORM = "app"
 COMMENT_PAGE = 500  # comments per feed page: fewer round trips per comment for the poller

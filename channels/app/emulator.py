@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from channels.faults import FaultInjectionMiddleware, FaultInjector, fault_control_router
-from syndicator.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
+from channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, verify
 
 
 @dataclass

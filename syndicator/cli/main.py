@@ -16,13 +16,13 @@ from syndicator.admin import account_by_ref
 from syndicator.articles import ArticleIn, ingest_article
 from syndicator.cli.admin import accounts_app, units_app, users_app
 from syndicator.cli.comments import comments_app
+from syndicator.cli.compliance import compliance_app
 from syndicator.cli.review import check, review_app
 from syndicator.cli.startup import checked_settings, start_process, warn_unusable_accounts
 from syndicator.cli.support import CLI_ACTOR, fail, in_transaction, on_queue, print_rows, redis_down_message
 from syndicator.config import get_settings
 from syndicator.log import configure_logging
 from syndicator.models import PublicationState
-from syndicator.obligations.cli import compliance_app
 from syndicator.pipeline.withdrawal import request_withdrawal
 from syndicator.publications import list_with_names, retry_failed_of_account, retry_publication
 from syndicator.queue import WITHDRAW_JOB, enqueue_publish, enqueue_publish_all
@@ -102,7 +102,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the HTTP API (ingest webhook, REST API, health, metrics)."""
     import uvicorn
 
-    from syndicator.ingest.app import create_app
+    from syndicator.api.app import create_app
 
     settings = start_process("serve")
     uvicorn.run(create_app(settings), host=host, port=port)
@@ -119,7 +119,7 @@ def sign(
     For integrators: the signing string is "{timestamp}.{METHOD}.{path}.{raw body}" (HMAC-SHA256,
     hex, prefixed "sha256="); send the body byte for byte as signed, within 300 s.
     """
-    from syndicator.signing import signed_headers
+    from channels.signing import signed_headers
 
     secret = get_settings().ingest_secret.get_secret_value()
     if not secret:

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 from rich.console import Console
 
+from channels.signing import signed_headers
 from syndicator import admin
+from syndicator.cli.compliance import table
 from syndicator.db import Database
 from syndicator.models import utcnow
-from syndicator.obligations.cli import table
 from syndicator.obligations.compliance import build_report
 from syndicator.obligations.report import ReportQuery
-from syndicator.signing import signed_headers
 
 UPSTREAM_UNIT = "国务院办公厅"
 DOC_NUMBER = "国办发〔2018〕123号"
@@ -75,8 +75,10 @@ async def print_report(db: Database, console: Console, *, reposting_accounts: in
         report = await build_report(session, ReportQuery(as_of=as_of), user_scope=None, limit=0)
     console.print(table(report))
     totals = report.totals
-    return totals.targets > reposting_accounts and totals.on_time == reposting_accounts and (
-        totals.overdue == totals.targets - reposting_accounts
+    return (
+        totals.targets > reposting_accounts
+        and totals.on_time == reposting_accounts
+        and (totals.overdue == totals.targets - reposting_accounts)
     )
 
 

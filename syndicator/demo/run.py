@@ -28,21 +28,21 @@ from sqlmodel import col, select
 from starlette.types import ASGIApp
 
 from channels.app.emulator import create_app as create_app_emulator
+from channels.signing import signed_headers
 from channels.wechat.emulator import create_app as create_wechat_emulator
 from channels.weibo.emulator import create_app as create_weibo_emulator
 from syndicator import admin
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database, open_database
 from syndicator.demo import obligations as demo_obligations
 from syndicator.demo import wecom as demo_wecom
 from syndicator.demo.comments import run_comment_step
-from syndicator.ingest.app import create_app
 from syndicator.migrate import upgrade
 from syndicator.models import Article, ChannelAccount, Publication
 from syndicator.pipeline.policy import TERMINAL_STATES
 from syndicator.queue import connect, redis_client
-from syndicator.signing import signed_headers
 from syndicator.worker import worker_settings
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"

@@ -88,6 +88,13 @@ def due_signal(
     return nearest, [offset_label(o) for o in reached if offset_label(o) not in done]
 
 
+def aware(value: datetime | None) -> datetime:
+    """A time without a zone is Beijing time, as officers write it; None is now."""
+    if value is None:
+        return datetime.now(UTC)
+    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
+
+
 def shanghai(at: datetime | None) -> str:
     """How officers read a time: Asia/Shanghai, to the minute."""
     return "" if at is None else at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")

@@ -10,6 +10,8 @@ from syndicator.obligations.clock import TargetStatus, shanghai
 from syndicator.obligations.compliance import ComplianceReport
 from syndicator.tabular import add_sheet, book_bytes, csv_bytes, new_book
 
+# A download holds every row up to this many targets (the JSON report pages instead).
+EXPORT_TARGET_LIMIT = 100_000
 STATUS_NAMES = {
     TargetStatus.OPEN: "待转载",
     TargetStatus.ON_TIME: "按时转载",

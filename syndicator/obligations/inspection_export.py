@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from syndicator.obligations.export import LEVEL_NAMES, PLATFORM_NAMES
 from syndicator.obligations.inspection import AccountInspection, Inspection
-from syndicator.tabular import add_sheet, book_bytes, csv_bytes, new_book
+from syndicator.tabular import XLSX, add_sheet, book_bytes, csv_bytes, new_book
 
 REPOST_STATUS = {"on_time": "按时", "late": "逾期", "missed": "未转载", "waived": "豁免", "open": "未到期"}
 RULE_NAMES = {"county": "县级：每个工作日更新", "municipal": "市级：每周不少于{n}次", "none": "不适用"}
@@ -256,7 +256,6 @@ def _dates(days: Sequence[object]) -> str:
     return "、".join(f"{d:%m-%d}" for d in days)  # type: ignore[str-format]
 
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8", "xlsx": XLSX}
 
 

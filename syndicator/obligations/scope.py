@@ -71,6 +71,15 @@ async def load_tree(session: AsyncSession) -> UnitTree:
     return UnitTree(units, dict(children))
 
 
+async def unit_id_for(session: AsyncSession, ref: str | None) -> int | None:
+    """A unit given by id or by name (UnknownUnitError for an unknown name)."""
+    if ref is None or not ref.strip():
+        return None
+    if ref.strip().isdigit():
+        return int(ref)
+    return (await load_tree(session)).by_name(ref.strip()).id
+
+
 def is_officer(user: User) -> bool:
     return bool(user.role_set & {Role.OFFICER, Role.ADMIN})
 

@@ -14,8 +14,8 @@ from typing import Any
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
+from syndicator.api.app import create_app
 from syndicator.config import Settings
-from syndicator.ingest.app import create_app
 
 
 def yielding(dependant: Dependant) -> list[Dependant]:

@@ -33,8 +33,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from channels.signing import signed_headers
 from syndicator import admin
-from syndicator.signing import signed_headers
 from tests.conftest import APP_SECRET, APP_SECRET_ENV, INGEST_SECRET
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
 

@@ -36,10 +36,10 @@ from channels.app.emulator import create_app as create_app_emulator
 from channels.wechat.emulator import create_app as create_wechat
 from channels.weibo.emulator import create_app as create_weibo
 from syndicator import admin
+from syndicator.api.app import create_app as create_api
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app as create_api
 from syndicator.models import Article, ChannelAccount, Publication, PublicationState
 from syndicator.pipeline.policy import TERMINAL_STATES
 from tests.conftest import APP_SECRET, APP_SECRET_ENV, INGEST_SECRET

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from channels.signing import signed_headers
 from channels.wechat.emulator import create_app as create_wechat
 from channels.weibo.emulator import create_app as create_weibo
 from syndicator import admin
@@ -22,7 +23,6 @@ from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.models import Article
-from syndicator.signing import signed_headers
 from tests.conftest import INGEST_SECRET
 from tests.faults.conftest import CaseRow, derived_articles
 from tests.integration.conftest import COVER, WECHAT_APP_ID

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from channels.signing import signed_headers
 from syndicator.models import Article, ArticleVersion
-from syndicator.signing import signed_headers
 from tests.conftest import INGEST_SECRET
 from tests.faults.conftest import CHANNELS, Stack, StackBuilder, derived_articles
 

@@ -9,11 +9,11 @@ import pytest
 from sqlmodel import select
 
 from channels.http import make_http_client
+from channels.signing import signed_headers
 from syndicator.consistency import DriftKind, audit_consistency
 from syndicator.models import Article, ArticleState, Notification, PublicationState
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.queue import connect
-from syndicator.signing import signed_headers
 from tests.conftest import APP_SECRET
 from tests.integration.conftest import WEIBO_TOKEN
 from tests.support import emulator_state, publications, run_worker

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
-from syndicator.ingest.app import create_app
 
 pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from channels.signing import signed_headers
 from syndicator import admin
 from syndicator.models import Article, AuditEvent, Publication, RefusalCount, WebhookDelivery, utcnow
-from syndicator.signing import signed_headers
 from tests.conftest import INGEST_SECRET
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
 

@@ -15,11 +15,11 @@ from redis.asyncio import Redis
 from sqlmodel import col, select
 
 from channels.fetch import FetchPolicy, SafeFetcher
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.checks import run_checks
 from syndicator.checks.base import CheckInput, LinkStatus
 from syndicator.checks.links import link_targets
-from syndicator.ingest.app import create_app
 from syndicator.linkcheck import UNCHECKED_TTL_SECONDS, LinkChecker
 from syndicator.linkrot import audit_live_links
 from syndicator.models import AuditEvent, CheckResult, Notification, PublicationState

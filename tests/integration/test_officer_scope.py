@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from syndicator import admin, audit
-from syndicator.ingest.app import create_app
+from syndicator.api.app import create_app
 from syndicator.models import (
     Article,
     ArticleVersion,
@@ -25,7 +25,7 @@ from syndicator.models import (
     UpstreamItem,
     utcnow,
 )
-from syndicator.obligations.routes import XLSX
+from syndicator.tabular import XLSX
 from tests.conftest import APP_SECRET_ENV
 from tests.support import corpus_articles, post_signed
 

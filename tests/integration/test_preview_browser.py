@@ -11,10 +11,10 @@ import pytest
 from sqlmodel import select
 
 from syndicator import admin
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import ArticleVersion
 from tests.obligations.browser import browser_page, needs_chromium, screenshot, sign_in
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts

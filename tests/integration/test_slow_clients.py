@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from syndicator import admin
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
-from syndicator.ingest.app import create_app
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
 
 pytestmark = pytest.mark.integration
@@ -90,7 +90,6 @@ async def test_a_body_larger_than_declared_is_cut_off_while_reading(db, settings
     """Finding 8: a body is capped as it arrives, whatever Content-Length said (chunked here)."""
     settings = settings.model_copy(update={"api_max_body_bytes": 1024})
     with BackgroundServer(create_app(settings)) as server:
-
         sock = socket.create_connection(("127.0.0.1", server.port))
         try:
             sock.sendall(

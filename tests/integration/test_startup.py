@@ -12,10 +12,10 @@ from arq import Worker
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.cli import app
 from syndicator.config import Settings, async_database_url, get_settings
-from syndicator.ingest.app import create_app
 from syndicator.preflight import missing_secrets
 from syndicator.resilience import Outage, run_worker_forever, wait_until_available
 from syndicator.worker import worker_settings

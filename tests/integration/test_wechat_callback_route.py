@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from channels.wechat.callback import CallbackRejectedError, verify_signature
 from channels.wechat.emulator import create_app as create_wechat
 from syndicator import admin
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
-from syndicator.ingest.app import create_app
 from syndicator.models import PublicationState
 from tests.support import corpus_articles, post_signed, publications, run_worker
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
+from channels.signing import signed_headers
 from syndicator import admin
 from syndicator.models import PublicationState
-from syndicator.signing import signed_headers
 from tests.conftest import APP_SECRET_ENV, INGEST_SECRET
 from tests.support import corpus_articles, emulator_state, post_signed, publications, run_worker
 

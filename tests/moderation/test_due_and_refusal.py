@@ -10,14 +10,14 @@ import pytest
 from sqlmodel import select
 
 from channels.base import RemoteComment
+from syndicator.api.app import create_app
+from syndicator.api.comments import router
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import ChannelAccount, Comment
 from syndicator.moderation import service
 from syndicator.moderation.cards import render_card
-from syndicator.moderation.routes import router
 from syndicator.workdays import WorkCalendar
 from tests.fake_telegram import FakeTelegram
 from tests.moderation.conftest import ALICE, CHAT, World, polling_bot, run_jobs, seed_comment

@@ -9,13 +9,13 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from channels.signing import signed_headers
+from syndicator.api.app import create_app
+from syndicator.api.comments import router
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import Comment, Notification, RefusalCount
-from syndicator.moderation.routes import router
-from syndicator.signing import signed_headers
 from tests.conftest import APP_SECRET
 from tests.moderation.conftest import ACCOUNT, ARTICLE_TITLE, World
 

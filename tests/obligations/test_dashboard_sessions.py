@@ -12,12 +12,12 @@ import pytest
 from sqlmodel import select
 
 from syndicator import admin
+from syndicator.api.app import create_app
+from syndicator.api.dashboard import SESSION_COOKIE, sign
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import AppSecret, DashboardSession, User
-from syndicator.obligations.dashboard import SESSION_COOKIE, sign
 from tests.conftest import INGEST_SECRET
 from tests.obligations.conftest import Org
 from tests.obligations.desk_support import sign_in

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import utcnow
 from tests.obligations.browser import browser_page, needs_chromium, screenshot, sign_in
 from tests.obligations.conftest import Org, item_in, open_item

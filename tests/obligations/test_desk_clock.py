@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import User
 from syndicator.obligations.fulfil import waive
 from syndicator.obligations.live import Band, band_for, time_left_text

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from tests.obligations.conftest import EVENING, Org, open_item
 from tests.obligations.desk_support import sign_in
 

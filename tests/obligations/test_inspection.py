@@ -14,12 +14,12 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
+from syndicator.cli.compliance import compliance_app
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import Article, ArticleVersion, CheckResult, Comment, Publication
-from syndicator.obligations.cli import compliance_app
 from syndicator.obligations.clock import SHANGHAI
 from syndicator.obligations.fulfil import detect_manual_reposts
 from syndicator.obligations.inspection import Inspection, Period, build_inspection

@@ -15,11 +15,11 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
+from syndicator.cli.compliance import compliance_app
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
-from syndicator.obligations.cli import compliance_app
 from syndicator.obligations.fulfil import detect_manual_reposts
 from syndicator.obligations.matching import RecentPost
 from tests.obligations.conftest import EVENING, Org, open_item

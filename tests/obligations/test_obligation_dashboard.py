@@ -11,9 +11,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
-from syndicator.ingest.app import create_app
 from syndicator.obligations.clock import SHANGHAI
 from tests.obligations.conftest import EVENING, Org, open_item
 

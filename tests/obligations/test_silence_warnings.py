@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import httpx
 from sqlmodel import select
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import Article, ArticleVersion, ChannelAccount, Notification, Publication
 from syndicator.obligations.clock import SHANGHAI
 from syndicator.obligations.silence import due_stage, warn_silence

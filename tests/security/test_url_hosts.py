@@ -37,7 +37,9 @@ def test_relative_looking_links_that_leave_the_site_are_off_site(href: str) -> N
     assert not is_trusted_link(href, SITES)
 
 
-@pytest.mark.parametrize("href", ["/art/1.html", "art/1.html", "?page=2", "#top", "HTTPS://WWW.TEST.GOV.CN/a"])
+@pytest.mark.parametrize(
+    "href", ["/art/1.html", "art/1.html", "?page=2", "#top", "HTTPS://WWW.TEST.GOV.CN/a"]
+)
 def test_links_on_the_site_stay(href: str) -> None:
     assert is_trusted_link(href, SITES)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from syndicator.signing import SignatureError, sign, signed_headers, signing_string, verify
+from channels.signing import SignatureError, sign, signed_headers, signing_string, verify
 
 SECRET = "s3cret"
 BODY = b'{"title": "x"}'

@@ -19,10 +19,10 @@ from sqlmodel import select
 
 from channels.http import make_http_client
 from channels.wecom.emulator import create_app as create_wecom_emulator
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings, WeComRecipients
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import User
 from syndicator.wecom.client import build_client
 from syndicator.wecom.delivery import deliver_pending

@@ -8,10 +8,10 @@ import asyncio
 import httpx
 from sqlmodel import col, select
 
+from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.ingest.app import create_app
 from syndicator.models import AuditEvent, Comment
 from tests.fake_telegram import FakeTelegram
 from tests.moderation.conftest import ALICE, CHAT, World, polling_bot, run_jobs, seed_comment

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from syndicator.api.deps import TOKEN_PROBLEMS, SessionDep
+from syndicator.api.scoping import CallerScope, scoped
 from syndicator.consistency import latest_report
-from syndicator.ingest.deps import TOKEN_PROBLEMS, SessionDep
-from syndicator.ingest.scoping import CallerScope, scoped
 
 router = APIRouter(prefix="/api/v1/audit", tags=["consistency"])
 

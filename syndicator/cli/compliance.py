@@ -14,15 +14,14 @@ import typer
 
 from syndicator.config import get_settings
 from syndicator.db import open_database
-from syndicator.obligations.clock import shanghai
+from syndicator.obligations.clock import aware, shanghai
 from syndicator.obligations.compliance import ComplianceReport, build_report
 from syndicator.obligations.config import from_settings
 from syndicator.obligations.export import STATUS_NAMES, Sheet, to_csv, to_xlsx
 from syndicator.obligations.inspection import Inspection, Period, inspect
 from syndicator.obligations.inspection_export import inspection_file
 from syndicator.obligations.report import ReportQuery
-from syndicator.obligations.routes import aware, unit_id_for
-from syndicator.obligations.scope import ScopeError
+from syndicator.obligations.scope import ScopeError, unit_id_for
 from syndicator.workdays import WorkCalendar
 
 compliance_app = typer.Typer(help="Repost obligations and compliance reports.", no_args_is_help=True)

@@ -1,4 +1,4 @@
-"""The HTTP API: the signed portal webhook, the token-protected REST API, health and metrics."""
+"""The FastAPI app: every route of syndicator/api/ (one module per feature) behind the request edge."""
 
 from __future__ import annotations
 
@@ -14,25 +14,26 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from redis.exceptions import RedisError
 
-from syndicator import preview_page
-from syndicator.config import Settings
-from syndicator.db import open_database
-from syndicator.ingest.deps import EDGE_PROBLEMS, ApiState
-from syndicator.ingest.edge import RequestEdge
-from syndicator.ingest.routes import (
+from syndicator.api import (
     articles,
+    comments,
+    compliance,
     consistency,
+    dashboard,
+    desk,
     health,
     preview,
+    preview_page,
     publications,
     reviews,
-    wechat,
-    wecom,
+    wechat_callback,
+    wecom_callback,
 )
+from syndicator.api.deps import EDGE_PROBLEMS, ApiState
+from syndicator.api.edge import RequestEdge
+from syndicator.config import Settings
+from syndicator.db import open_database
 from syndicator.linkcheck import link_checker
-from syndicator.moderation import routes as comments
-from syndicator.obligations import dashboard, desk
-from syndicator.obligations import routes as compliance
 from syndicator.queue import connect
 
 log = structlog.get_logger(__name__)
@@ -79,8 +80,8 @@ def create_app(settings: Settings) -> FastAPI:
         publications,
         comments,
         consistency,
-        wechat,
-        wecom,
+        wechat_callback,
+        wecom_callback,
         health,
         compliance,
         dashboard,

@@ -2,7 +2,7 @@
 
 `POST /api/v1/channels/app/comments` body:
 `{"account": "<channel account name>", "comments": [{"id", "article_id", "author", "content",
-"created_at"}]}`, signed like the ingest webhook (syndicator/signing.py) with the secret the app
+"created_at"}]}`, signed like the ingest webhook (channels/signing.py) with the secret the app
 account is configured with (the same one Syndicator signs its pushes to that backend with).
 """
 
@@ -16,9 +16,9 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from channels.base import RemoteComment
-from syndicator.ingest.deps import TOKEN_PROBLEMS, Limit, SessionDep, StateDep, problems
-from syndicator.ingest.scoping import CallerScope, scoped
-from syndicator.ingest.signed import FreshAppPush
+from syndicator.api.deps import TOKEN_PROBLEMS, Limit, SessionDep, StateDep, problems
+from syndicator.api.scoping import CallerScope, scoped
+from syndicator.api.signed import FreshAppPush
 from syndicator.models import ChannelAccount, CommentState
 from syndicator.moderation.intake import ingest_comments
 from syndicator.moderation.queries import CommentPublic, list_comments

@@ -83,7 +83,7 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"description": _PROBLEMS[code], "content": content} for code in codes}
 
 
-# Every route can be refused at the edge (syndicator/ingest/edge.py) before it runs, or by
+# Every route can be refused at the edge (syndicator/api/edge.py) before it runs, or by
 # FastAPI itself when a body cannot be parsed at all (400).
 EDGE_PROBLEMS = problems(400, 408, 413, 422)
 TOKEN_PROBLEMS = problems(401, 403)

@@ -9,8 +9,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from syndicator.articles import ArticleIn, IngestOutcome, UnknownUnitError, ingest_article
-from syndicator.ingest.deps import (
+from syndicator.api.deps import (
     TOKEN_PROBLEMS,
     ApiState,
     ArticleId,
@@ -20,8 +19,9 @@ from syndicator.ingest.deps import (
     client_address,
     problems,
 )
-from syndicator.ingest.scoping import CallerScope, scoped
-from syndicator.ingest.signed import FreshPortalRequest, PortalRequest, refuse_replay, remember_article
+from syndicator.api.scoping import CallerScope, scoped
+from syndicator.api.signed import FreshPortalRequest, PortalRequest, refuse_replay, remember_article
+from syndicator.articles import ArticleIn, IngestOutcome, UnknownUnitError, ingest_article
 from syndicator.models import Article, ArticleVersion, WebhookDelivery
 from syndicator.pipeline.withdrawal import WithdrawalError, request_withdrawal
 from syndicator.publications import list_publications

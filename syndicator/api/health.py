@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
-from syndicator.ingest.deps import StateDep
+from syndicator.api.deps import StateDep
 from syndicator.metrics import collect
 from syndicator.preflight import describe_schema, head_revisions, schema_revisions
 

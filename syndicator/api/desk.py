@@ -8,34 +8,31 @@ down unit → account → item. Ids outside the officer's scope answer 404, as u
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from syndicator import audit
-from syndicator.ingest.deps import StateDep, client_address
-from syndicator.models import ChannelAccount, Obligation
-from syndicator.obligations import live
-from syndicator.obligations.clock import SHANGHAI
-from syndicator.obligations.dashboard import (
+from syndicator.api.dashboard import (
     SECURITY_HEADERS,
     TEMPLATES,
     FiltersDep,
     ViewerDep,
     jinja,
-    page_data,
     render_page,
 )
-from syndicator.obligations.export import PLATFORM_NAMES, Sheet, to_csv, to_xlsx
+from syndicator.api.deps import StateDep, client_address
+from syndicator.models import ChannelAccount, Obligation
+from syndicator.obligations import live
+from syndicator.obligations.clock import aware
+from syndicator.obligations.export import EXPORT_TARGET_LIMIT
 from syndicator.obligations.inspection import Period, inspect
 from syndicator.obligations.inspection_export import MEDIA, inspection_file
+from syndicator.obligations.pages import Download, download_file, page_data
 from syndicator.obligations.report import load_scope
-from syndicator.obligations.routes import EXPORT_TARGET_LIMIT, XLSX, aware, unit_id_for
-from syndicator.obligations.scope import ScopeError, UnitTree, check_in_scope, load_tree
+from syndicator.obligations.scope import ScopeError, UnitTree, check_in_scope, load_tree, unit_id_for
 from syndicator.obligations.sessions import Viewer
-from syndicator.tabular import csv_bytes
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 SCRIPT = Path(TEMPLATES / "dashboard" / "static" / "desk.js")
@@ -126,14 +123,6 @@ def _in_scope(tree: UnitTree, viewer: Viewer, unit_id: int) -> bool:
     return True
 
 
-class Download(StrEnum):
-    CLOCK = "clock"
-    OVERDUE = Sheet.OVERDUE.value
-    UNITS = Sheet.UNITS.value
-    ACCOUNTS = Sheet.ACCOUNTS.value
-    TARGETS = Sheet.TARGETS.value
-
-
 @router.get("/export.{fmt}")
 async def download(
     fmt: str,
@@ -149,8 +138,9 @@ async def download(
     if fmt not in ("csv", "xlsx"):
         return _not_found(viewer)
     try:
-        report, _, board, _ = await page_data(
-            api,
+        data = await page_data(
+            api.db,
+            api.settings,
             viewer.user,
             filters,
             targets=EXPORT_TARGET_LIMIT,
@@ -170,15 +160,7 @@ async def download(
             sheet=sheet.value,
             filters=filters.values,
         )
-    clock_sheet = live.clock_table(board, PLATFORM_NAMES)
-    if fmt == "xlsx":
-        body, media = to_xlsx(report, extra=[clock_sheet]), XLSX
-    elif sheet == Download.CLOCK:
-        body, media = csv_bytes(clock_sheet[1], clock_sheet[2]), "text/csv; charset=utf-8"
-    else:
-        body, media = to_csv(report, Sheet(sheet.value)), "text/csv; charset=utf-8"
-    stamp = f"{report.query.as_of.astimezone(SHANGHAI):%Y%m%d-%H%M}"
-    name = f"compliance-{sheet.value if fmt == 'csv' else 'all'}-{stamp}.{fmt}"
+    body, media, name = download_file(data, fmt, sheet)
     headers = {**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     return Response(body, media_type=media, headers=headers)
 

@@ -29,8 +29,8 @@ from channels.wecom.callback import (
     verify_url,
 )
 from channels.wecom.client import Recipients
+from syndicator.api.deps import ApiState, StateDep, problems
 from syndicator.config import Settings
-from syndicator.ingest.deps import ApiState, StateDep, problems
 from syndicator.wecom.client import WeComNotConfiguredError, build_client
 from syndicator.wecom.handlers import Context, handle
 from syndicator.workdays import WorkCalendar

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 
+from syndicator.api.deps import TOKEN_PROBLEMS, DbId, SessionDep, StateDep, problems, require_roles
 from syndicator.articles import ArticleIn
-from syndicator.ingest.deps import TOKEN_PROBLEMS, DbId, SessionDep, StateDep, problems, require_roles
 from syndicator.models import User
 from syndicator.preview import (
     Preview,

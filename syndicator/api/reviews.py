@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from syndicator.ingest.deps import TOKEN_PROBLEMS, DbId, SessionDep, StateDep, problems
-from syndicator.ingest.scoping import CallerScope, scoped
+from syndicator.api.deps import TOKEN_PROBLEMS, DbId, SessionDep, StateDep, problems
+from syndicator.api.scoping import CallerScope, scoped
 from syndicator.models import ArticleVersion
 from syndicator.queue import enqueue_publish_all
 from syndicator.review import ReviewError, held_versions, reject_version, release_version

@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from syndicator.ingest.deps import ApiState, StateDep, client_address
+from channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, check_timestamp, matches
+from syndicator.api.deps import ApiState, StateDep, client_address
 from syndicator.models import AccountStatus, ChannelAccount, WebhookDelivery, utcnow
 from syndicator.refusals import count_refusal
-from syndicator.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, SignatureError, check_timestamp, matches
 
 REPLAY_DETAIL = "signature already used (replay); sign each delivery afresh"
 

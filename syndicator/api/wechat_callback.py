@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse
 from sqlmodel import select
 
 from channels.wechat.callback import CallbackRejectedError, read_publish_callback, verify_signature
-from syndicator.ingest.deps import ApiState, DbId, StateDep, client_address, problems
+from syndicator.api.deps import ApiState, DbId, StateDep, client_address, problems
 from syndicator.models import ChannelAccount, Publication, PublicationState
 from syndicator.queue import enqueue_poll
 from syndicator.refusals import count_refusal

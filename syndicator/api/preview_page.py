@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from syndicator.api.dashboard import PREVIEW_ROLES, SECURITY_HEADERS, AnyViewerDep, render_page
+from syndicator.api.deps import StateDep
 from syndicator.articles import ArticleIn
-from syndicator.ingest.deps import StateDep
-from syndicator.obligations.dashboard import PREVIEW_ROLES, SECURITY_HEADERS, AnyViewerDep, render_page
 from syndicator.obligations.sessions import Viewer
 from syndicator.preview import (
     Preview,

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from syndicator.ingest.deps import TOKEN_PROBLEMS, DbId, Limit, SessionDep, StateDep, problems
-from syndicator.ingest.scoping import CallerScope, scoped
+from syndicator.api.deps import TOKEN_PROBLEMS, DbId, Limit, SessionDep, StateDep, problems
+from syndicator.api.scoping import CallerScope, scoped
 from syndicator.models import Publication, PublicationState
 from syndicator.publications import PublicationError, list_publications, retry_publication
 from syndicator.queue import enqueue_publish
@@ -33,9 +33,7 @@ async def retry(publication_id: DbId, api: StateDep, caller: Operator) -> dict[s
             existing = await session.get(Publication, publication_id)
             unit_id = await caller.article_unit(session, existing.article_id) if existing else None
             caller.require(unit_id, f"no publication {publication_id}")
-            publication = await retry_publication(
-                session, publication_id, actor=f"user:{caller.user.name}"
-            )
+            publication = await retry_publication(session, publication_id, actor=f"user:{caller.user.name}")
     except PublicationError as exc:
         raise HTTPException(409, detail=str(exc)) from exc
     assert publication.id is not None

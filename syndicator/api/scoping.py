@@ -14,7 +14,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from syndicator.ingest.deps import StateDep, require_roles
+from syndicator.api.deps import StateDep, require_roles
 from syndicator.models import Article, User
 from syndicator.obligations.scope import load_tree
 

@@ -15,30 +15,23 @@ import json
 import os
 import secrets
 import time
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
-from syndicator.ingest.deps import ApiState, StateDep, client_address
-from syndicator.models import Role, User, utcnow
+from syndicator.api.deps import ApiState, StateDep, client_address
+from syndicator.models import Role, User
 from syndicator.obligations import live, sessions
-from syndicator.obligations.clock import SHANGHAI, shanghai
-from syndicator.obligations.compliance import ComplianceReport, build_report
+from syndicator.obligations.clock import shanghai
 from syndicator.obligations.config import from_settings
 from syndicator.obligations.export import LEVEL_NAMES, PLATFORM_NAMES, STATUS_NAMES
-from syndicator.obligations.report import ReportQuery, load_scope, on_time_series
-from syndicator.obligations.routes import aware, unit_id_for
+from syndicator.obligations.pages import PageFilters, chart, last_month, page_data
 from syndicator.obligations.scope import ScopeError, is_officer
 from syndicator.obligations.sessions import Viewer
-from syndicator.obligations.silence import Quiet, quiet_accounts
-from syndicator.workdays import WorkCalendar
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 SESSION_COOKIE = "syn_dashboard"
@@ -243,48 +236,6 @@ async def logout(api: StateDep, viewer: AnyViewerDep, csrf: Annotated[str, Form(
     return response
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-class PageFilters:
-    """The filter bar, as the page, the live clock and the downloads all read it (same query)."""
-
-    NAMES = ("as_of", "unit", "level", "platform", "date_from", "date_to")
-
-    def __init__(
-        self,
-        as_of: str | None = None,
-        unit: str | None = None,
-        level: str | None = None,
-        platform: str | None = None,
-        date_from: str | None = None,
-        date_to: str | None = None,
-    ) -> None:
-        self.values = dict(zip(self.NAMES, (as_of, unit, level, platform, date_from, date_to), strict=True))
-        self.values = {k: (v or "").strip() for k, v in self.values.items()}
-
-    @property
-    def live(self) -> bool:
-        """Without an `as_of` the page shows now, and the clock keeps itself current."""
-        return not self.values["as_of"]
-
-    def query_string(self, **extra: str) -> str:
-        return urlencode({k: v for k, v in {**self.values, **extra}.items() if v})
-
-    async def query(self, session: AsyncSession) -> ReportQuery:
-        """Raises ValueError (a bad date) or ScopeError (an unknown unit)."""
-        v = self.values
-        return ReportQuery(
-            as_of=aware(datetime.fromisoformat(v["as_of"]) if v["as_of"] else None),
-            unit_id=await unit_id_for(session, v["unit"] or None),
-            level=v["level"] or None,
-            platform=v["platform"] or None,
-            date_from=_day(v["date_from"]),
-            date_to=_day(v["date_to"]),
-        )
-
-
 FiltersDep = Annotated[PageFilters, Depends()]
 
 
@@ -299,10 +250,10 @@ async def dashboard(request: Request, api: StateDep, viewer: AnyViewerDep, filte
         "csrf": viewer.csrf,
         "filters": filters,
         "refresh": _refresh(api),
-        **_last_month(),
+        **last_month(),
     }
     try:
-        report, series, board, quiet = await page_data(api, viewer.user, filters)
+        data = await page_data(api.db, api.settings, viewer.user, filters)
     except (ScopeError, ValueError) as exc:
         return render_page(
             "index.html.j2", 400, **common, error=str(exc), report=None, chart=None, clock=None
@@ -311,92 +262,13 @@ async def dashboard(request: Request, api: StateDep, viewer: AnyViewerDep, filte
         "index.html.j2",
         **common,
         error=None,
-        report=report,
-        chart=chart(series),
-        clock=board,
-        quiet=quiet,
+        report=data.report,
+        chart=chart(data.series),
+        clock=data.clock,
+        quiet=data.quiet,
         veto_days=from_settings(api.settings).silent_after.days,
     )
 
 
-def _last_month() -> dict[str, str]:
-    """The inspection form's default period: the last complete calendar month (Beijing)."""
-    first = utcnow().astimezone(SHANGHAI).date().replace(day=1)
-    last = first - timedelta(days=1)
-    return {"inspection_from": last.replace(day=1).isoformat(), "inspection_to": last.isoformat()}
-
-
 def _refresh(api: ApiState) -> int:
     return max(1, int(api.settings.dashboard_refresh_seconds))
-
-
-async def page_data(
-    api: ApiState,
-    user: User,
-    filters: PageFilters,
-    *,
-    targets: int = 0,
-    overdue: int | None = 100,
-    pending: int = live.CLOCK_LIMIT,
-) -> tuple[ComplianceReport, Any, live.Clock, list[Quiet]]:
-    """What the page shows for these filters (the downloads ask for every row: larger limits)."""
-    async with api.db.transaction() as session:
-        query = await filters.query(session)
-        loaded = await load_scope(session, query, user_scope=user.scope_unit_id)
-        report = await build_report(
-            session,
-            query,
-            user_scope=user.scope_unit_id,
-            loaded=loaded,
-            config=from_settings(api.settings),
-            calendar=WorkCalendar.from_file(api.settings.holiday_schedule_file),
-            limit=targets,
-            overdue_limit=overdue,
-        )
-        series = await on_time_series(session, loaded[1])
-        board = await live.clock(session, loaded[1], limit=pending)
-        config = from_settings(api.settings)
-        quiet = await quiet_accounts(
-            session,
-            now=query.as_of,
-            silent_after=config.silent_after,
-            unit_ids=loaded[1].unit_ids,
-            platform=query.platform,
-            min_days=min(config.silence_warn_days, default=config.silent_after.days),
-        )
-    return report, series, board, quiet
-
-
-def chart(
-    series: list[tuple[datetime, float | None, int]], width: int = 640, height: int = 180
-) -> dict[str, Any]:
-    """Points of an inline SVG line chart of weekly on-time %: x by week, y 0-100 %."""
-    left, top, bottom = 40, 10, 30
-    step = (width - left - 10) / max(1, len(series) - 1)
-    points = []
-    for i, (start, pct, decided) in enumerate(series):
-        if pct is None:
-            continue
-        x = left + i * step
-        y = top + (100 - pct) / 100 * (height - top - bottom)
-        points.append(
-            {
-                "x": round(x, 1),
-                "y": round(y, 1),
-                "pct": pct,
-                "decided": decided,
-                "label": shanghai(start)[5:10],
-            }
-        )
-    labels = [
-        {"x": round(left + i * step, 1), "text": shanghai(s)[5:10]} for i, (s, _, _) in enumerate(series)
-    ]
-    grid = [{"y": round(top + (100 - p) / 100 * (height - top - bottom), 1), "pct": p} for p in (0, 50, 100)]
-    return {
-        "width": width,
-        "height": height,
-        "points": points,
-        "labels": labels,
-        "grid": grid,
-        "polyline": " ".join(f"{p['x']},{p['y']}" for p in points),
-    }

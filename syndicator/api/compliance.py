@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from syndicator.ingest.deps import (
+from syndicator.api.deps import (
     TOKEN_PROBLEMS,
     ApiState,
     DbId,
@@ -21,38 +21,21 @@ from syndicator.ingest.deps import (
     problems,
     require_roles,
 )
-from syndicator.models import User, utcnow
-from syndicator.obligations.clock import SHANGHAI, TargetStatus
+from syndicator.models import User
+from syndicator.obligations.clock import SHANGHAI, TargetStatus, aware
 from syndicator.obligations.compliance import ComplianceReport, build_report
 from syndicator.obligations.config import from_settings
-from syndicator.obligations.export import Sheet, to_csv, to_xlsx
+from syndicator.obligations.export import EXPORT_TARGET_LIMIT, Sheet, to_csv, to_xlsx
 from syndicator.obligations.fulfil import ObligationError, record_evidence, waive
 from syndicator.obligations.inspection import Inspection, Period, inspect
 from syndicator.obligations.inspection_export import inspection_file
 from syndicator.obligations.report import ReportQuery
-from syndicator.obligations.scope import OutOfScopeError, ScopeError, UnknownUnitError, load_tree
+from syndicator.obligations.scope import OutOfScopeError, ScopeError, UnknownUnitError, unit_id_for
+from syndicator.tabular import XLSX
 from syndicator.workdays import WorkCalendar
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 Officer = Annotated[User, Depends(require_roles("officer", "admin"))]
-EXPORT_TARGET_LIMIT = 100_000
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def aware(value: datetime | None) -> datetime:
-    """A time without a zone is Beijing time, as officers write it."""
-    if value is None:
-        return utcnow()
-    return value.replace(tzinfo=SHANGHAI) if value.tzinfo is None else value
-
-
-async def unit_id_for(session: AsyncSession, ref: str | None) -> int | None:
-    """A unit given by id or by name."""
-    if ref is None or not ref.strip():
-        return None
-    if ref.strip().isdigit():
-        return int(ref)
-    return (await load_tree(session)).by_name(ref.strip()).id
 
 
 class QueryParams:
