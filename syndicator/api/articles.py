@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -19,6 +20,7 @@ from syndicator.api.deps import (
     client_address,
     problems,
 )
+from syndicator.api.schemas import PublicationOut
 from syndicator.api.scoping import CallerScope, scoped
 from syndicator.api.signed import FreshPortalRequest, PortalRequest, refuse_replay, remember_article
 from syndicator.articles import ArticleIn, IngestOutcome, UnknownUnitError, ingest_article
@@ -143,8 +145,36 @@ def accepted(outcome: IngestOutcome) -> IngestAccepted:
     )
 
 
-@router.get("/{article_id}", responses=TOKEN_PROBLEMS | problems(404))
-async def read_article(article_id: DbId, session: SessionDep, caller: Reader) -> dict[str, Any]:
+class ArticleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    source_portal: str
+    external_id: str
+    unit_id: int
+    title: str
+    url: str
+    state: str
+    current_version: int
+    doc_number: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class VersionOut(BaseModel):
+    number: int
+    status: str
+    received_at: datetime
+
+
+class ArticleRead(BaseModel):
+    article: ArticleOut
+    versions: list[VersionOut]
+    publications: list[PublicationOut]
+
+
+@router.get("/{article_id}", response_model=ArticleRead, responses=TOKEN_PROBLEMS | problems(404))
+async def read_article(article_id: DbId, session: SessionDep, caller: Reader) -> ArticleRead:
     article = await session.get(Article, article_id)
     caller.require(article.unit_id if article else None, f"no article {article_id}")
     assert article is not None
@@ -152,10 +182,8 @@ async def read_article(article_id: DbId, session: SessionDep, caller: Reader) ->
         await session.exec(select(ArticleVersion).where(ArticleVersion.article_id == article_id))
     ).all()
     publications = await list_publications(session, article_id=article_id)
-    return {
-        "article": article.model_dump(mode="json"),
-        "versions": [
-            {"number": v.number, "status": v.status, "received_at": v.received_at} for v in versions
-        ],
-        "publications": [p.model_dump(mode="json") for p in publications],
-    }
+    return ArticleRead(
+        article=ArticleOut.model_validate(article),
+        versions=[VersionOut(number=v.number, status=v.status, received_at=v.received_at) for v in versions],
+        publications=[PublicationOut.model_validate(p) for p in publications],
+    )

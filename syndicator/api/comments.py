@@ -9,7 +9,7 @@ account is configured with (the same one Syndicator signs its pushes to that bac
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, ValidationError
@@ -71,8 +71,21 @@ async def signed_push(signed: FreshAppPush) -> tuple[ChannelAccount, CommentPush
 SignedPush = Annotated[tuple[ChannelAccount, CommentPush], Depends(signed_push)]
 
 
-@router.post("/api/v1/channels/app/comments", status_code=202, responses=problems(401, 403, 409))
-async def push_comments(api: StateDep, signed: SignedPush) -> dict[str, Any]:
+class PushAccepted(BaseModel):
+    new: list[int]  # ids of the comments stored for the first time
+    revised: list[int]  # ids of comments whose text changed (screened and shown again)
+    unchanged: int
+    auto_rejected: list[int]  # ids rejected as spam without a moderator
+    due_provisional: list[int]  # ids whose reply due date is provisional (calendar year unknown)
+
+
+@router.post(
+    "/api/v1/channels/app/comments",
+    status_code=202,
+    response_model=PushAccepted,
+    responses=problems(401, 403, 409),
+)
+async def push_comments(api: StateDep, signed: SignedPush) -> PushAccepted:
     account, push = signed
     calendar = WorkCalendar.from_file(api.settings.holiday_schedule_file)
     try:
@@ -89,16 +102,16 @@ async def push_comments(api: StateDep, signed: SignedPush) -> dict[str, Any]:
         raise HTTPException(409, detail="a comment was stored concurrently; repeat the push") from exc
     for comment_id, revision in result.auto_rejected:
         await enqueue_apply(api.redis, comment_id, revision, "rejected")
-    return {
-        "new": result.new,
-        "revised": result.revised,
-        "unchanged": result.unchanged,
-        "auto_rejected": [comment_id for comment_id, _ in result.auto_rejected],
-        "due_provisional": result.provisional_due,
-    }
+    return PushAccepted(
+        new=result.new,
+        revised=result.revised,
+        unchanged=result.unchanged,
+        auto_rejected=[comment_id for comment_id, _ in result.auto_rejected],
+        due_provisional=result.provisional_due,
+    )
 
 
-@router.get("/api/v1/comments", responses=TOKEN_PROBLEMS)
+@router.get("/api/v1/comments", response_model=list[CommentPublic], responses=TOKEN_PROBLEMS)
 async def comments(
     session: SessionDep,
     caller: Reader,

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
+from pydantic import BaseModel, ConfigDict, Field
 
 from syndicator.api.deps import StateDep
 from syndicator.metrics import collect
@@ -17,10 +18,21 @@ from syndicator.preflight import describe_schema, head_revisions, schema_revisio
 router = APIRouter(tags=["health"])
 
 
-DEGRADED = {"description": "a dependency is down (named in the body)", "content": {"application/json": {}}}
+class Health(BaseModel):
+    """`ok`, or what is wrong with each dependency."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    status: str
+    database: str
+    schema_: str = Field(alias="schema")  # `schema` would shadow BaseModel.schema
+    redis: str
 
 
-@router.get("/healthz", responses={503: DEGRADED})
+DEGRADED = {"description": "a dependency is down (named in the body)", "model": Health}
+
+
+@router.get("/healthz", response_model=Health, responses={503: DEGRADED})
 async def healthz(state: StateDep) -> JSONResponse:
     checks = {"database": "ok", "schema": "ok", "redis": "ok"}
     try:

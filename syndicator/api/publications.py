@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 
 from syndicator.api.deps import TOKEN_PROBLEMS, DbId, Limit, SessionDep, StateDep, problems
+from syndicator.api.schemas import PublicationOut
 from syndicator.api.scoping import CallerScope, scoped
 from syndicator.models import Publication, PublicationState
 from syndicator.publications import PublicationError, list_publications, retry_publication
@@ -18,16 +19,21 @@ Reader = Annotated[CallerScope, Depends(scoped("admin", "editor", "reviewer", "o
 Operator = Annotated[CallerScope, Depends(scoped("admin", "editor"))]
 
 
-@router.get("", responses=TOKEN_PROBLEMS)
+@router.get("", response_model=list[PublicationOut], responses=TOKEN_PROBLEMS)
 async def publications(
     session: SessionDep, caller: Reader, state: PublicationState | None = None, limit: Limit = 100
-) -> list[dict[str, Any]]:
+) -> list[PublicationOut]:
     found = await list_publications(session, state=state, limit=limit, unit_ids=caller.unit_ids)
-    return [p.model_dump(mode="json") for p in found]
+    return [PublicationOut.model_validate(p) for p in found]
 
 
-@router.post("/{publication_id}/retry", status_code=202, responses=TOKEN_PROBLEMS | problems(404, 409))
-async def retry(publication_id: DbId, api: StateDep, caller: Operator) -> dict[str, Any]:
+@router.post(
+    "/{publication_id}/retry",
+    status_code=202,
+    response_model=PublicationOut,
+    responses=TOKEN_PROBLEMS | problems(404, 409),
+)
+async def retry(publication_id: DbId, api: StateDep, caller: Operator) -> PublicationOut:
     try:
         async with api.db.transaction() as session:
             existing = await session.get(Publication, publication_id)
@@ -39,4 +45,4 @@ async def retry(publication_id: DbId, api: StateDep, caller: Operator) -> dict[s
     assert publication.id is not None
     if api.redis is not None:
         await enqueue_publish(api.redis, publication.id, publication.generation)
-    return publication.model_dump(mode="json")
+    return PublicationOut.model_validate(publication)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator.api.deps import TOKEN_PROBLEMS, DbId, SessionDep, StateDep, problems
@@ -23,18 +24,50 @@ class Decision(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-@router.get("", responses=TOKEN_PROBLEMS)
-async def held(session: SessionDep, caller: Reviewer) -> list[dict[str, Any]]:
+class FindingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rule: str
+    severity: str
+    message: str
+    matched: str
+    field: str
+    position: int
+    created_at: datetime
+
+
+class HeldVersion(BaseModel):
+    version_id: int
+    article_id: int
+    title: str
+    version: int
+    submitted_by: str | None
+    findings: list[FindingOut]
+
+
+class Released(BaseModel):
+    version_id: int
+    review_state: str
+    publications: list[int]
+
+
+class Rejected(BaseModel):
+    version_id: int
+    review_state: str
+
+
+@router.get("", response_model=list[HeldVersion], responses=TOKEN_PROBLEMS)
+async def held(session: SessionDep, caller: Reviewer) -> list[HeldVersion]:
     """Versions the pre-publish checks held back, with their findings (in the caller's scope)."""
     return [
-        {
-            "version_id": h.version.id,
-            "article_id": h.article.id,
-            "title": h.article.title,
-            "version": h.version.number,
-            "submitted_by": h.version.submitted_by,
-            "findings": [f.model_dump(mode="json", exclude={"id", "version_id"}) for f in h.findings],
-        }
+        HeldVersion(
+            version_id=h.version.id or 0,
+            article_id=h.article.id or 0,
+            title=h.article.title,
+            version=h.version.number,
+            submitted_by=h.version.submitted_by,
+            findings=[FindingOut.model_validate(f) for f in h.findings],
+        )
         for h in await held_versions(session)
         if caller.allows(h.article.unit_id)
     ]
@@ -49,8 +82,8 @@ async def require_version_in_scope(session: AsyncSession, caller: CallerScope, v
 DECISION_PROBLEMS = TOKEN_PROBLEMS | problems(404, 409)
 
 
-@router.post("/{version_id}/release", status_code=202, responses=DECISION_PROBLEMS)
-async def release(version_id: DbId, decision: Decision, state: StateDep, caller: Reviewer) -> dict[str, Any]:
+@router.post("/{version_id}/release", status_code=202, response_model=Released, responses=DECISION_PROBLEMS)
+async def release(version_id: DbId, decision: Decision, state: StateDep, caller: Reviewer) -> Released:
     try:
         async with state.db.transaction() as session:
             await require_version_in_scope(session, caller, version_id)
@@ -58,15 +91,15 @@ async def release(version_id: DbId, decision: Decision, state: StateDep, caller:
     except ReviewError as exc:
         raise HTTPException(409, detail=str(exc)) from exc
     await enqueue_publish_all(state.redis, publication_ids)
-    return {"version_id": version_id, "review_state": "released", "publications": publication_ids}
+    return Released(version_id=version_id, review_state="released", publications=publication_ids)
 
 
-@router.post("/{version_id}/reject", responses=DECISION_PROBLEMS)
-async def reject(version_id: DbId, decision: Decision, state: StateDep, caller: Reviewer) -> dict[str, Any]:
+@router.post("/{version_id}/reject", response_model=Rejected, responses=DECISION_PROBLEMS)
+async def reject(version_id: DbId, decision: Decision, state: StateDep, caller: Reviewer) -> Rejected:
     try:
         async with state.db.transaction() as session:
             await require_version_in_scope(session, caller, version_id)
             await reject_version(session, version_id, caller.user, decision.reason)
     except ReviewError as exc:
         raise HTTPException(409, detail=str(exc)) from exc
-    return {"version_id": version_id, "review_state": "rejected"}
+    return Rejected(version_id=version_id, review_state="rejected")

@@ -63,7 +63,13 @@ async def verify(request: Request, state: StateDep) -> str:
         raise HTTPException(403, detail=str(exc)) from exc
 
 
-@router.post("/callback", responses=CALLBACK_PROBLEMS)
+# The answer is an encrypted passive reply (XML), or empty: never JSON.
+REPLY = {
+    200: {"description": "a passive reply, or empty", "content": {"application/xml": {}, "text/plain": {}}}
+}
+
+
+@router.post("/callback", response_class=Response, responses=REPLY | CALLBACK_PROBLEMS)
 async def receive(request: Request, state: StateDep, background: BackgroundTasks) -> Response:
     keys = _keys(state.settings)
     try:
