@@ -8,7 +8,7 @@ publication the next attempt reads back from the platform instead of posting it 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -43,7 +43,7 @@ from syndicator.models import (
 from syndicator.notify import notify
 from syndicator.obligations.fulfil import fulfil_from_publication
 from syndicator.pipeline.context import PipelineDeps
-from syndicator.pipeline.policy import INTERNAL_ERROR, STALLED, backoff_seconds, decide_failure
+from syndicator.pipeline.policy import INTERNAL_ERROR, STALLED, Decision, backoff_seconds, decide_failure
 from syndicator.pipeline.records import WORKER, load_for_job, mark, store_remote
 from syndicator.pipeline.sending import SendPlan, claim, send
 from syndicator.pipeline.state import transition
@@ -229,12 +229,12 @@ async def _handle_failure(
         publication = await _locked(session, plan.publication_id)
         if publication.state != PublicationState.SENDING:
             return publication.state
-        decision = decide_failure(publication.attempts, exc, deps.settings)
+        decision = decide_failure(publication.attempts, exc, deps.settings, now=utcnow())
         publication.attempts = decision.attempts
         await metrics.count_channel_error(
             deps.redis, plan.account.platform, exc.code, retried=not decision.dead
         )
-        if decision.delay is None:
+        if decision.dead:
             await _fail(
                 session,
                 plan.publication_id,
@@ -243,7 +243,7 @@ async def _handle_failure(
                 alert_chat=deps.settings.moderation_chat_id,
             )
             return PublicationState.FAILED
-        _schedule_retry(session, publication, exc, decision.delay, read_back=decision.read_back)
+        _schedule_retry(session, publication, exc, decision)
     log.info(
         "publish_retry",
         publication_id=plan.publication_id,
@@ -255,13 +255,13 @@ async def _handle_failure(
 
 
 def _schedule_retry(
-    session: AsyncSession, publication: Publication, exc: ChannelError, delay: float, *, read_back: bool
+    session: AsyncSession, publication: Publication, exc: ChannelError, decision: Decision
 ) -> None:
     """A platform that said "not done" is sent to again (`pending`); "maybe done" stays `sending`,
     so the next claim reads back first."""
-    publication.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    detail: dict[str, object] = {"error": str(exc), "attempts": publication.attempts, "delay_seconds": delay}
-    if not read_back:
+    publication.next_attempt_at = decision.next_attempt_at
+    detail = {"error": str(exc), "attempts": publication.attempts, "delay_seconds": decision.delay}
+    if not decision.read_back:
         mark(session, publication, PublicationState.PENDING, code=exc.code, message=str(exc), **detail)
         return
     publication.error_code = exc.code  # the state stays: no transition, only what happened

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from channels.base import (
@@ -39,6 +40,7 @@ class Decision:
 
     attempts: int  # the publication's attempt count after this failure
     delay: float | None  # seconds until the next attempt; None: a dead letter
+    next_attempt_at: datetime | None  # `now` plus the delay
     # The platform may have the post ("maybe done"): the next attempt reads back before sending.
     read_back: bool = False
     code: str | None = None  # the dead letter's code and message
@@ -50,24 +52,33 @@ class Decision:
 
 
 def decide_failure(
-    attempts: int, exc: ChannelError, settings: RetrySettings, *, rng: random.Random | None = None
+    attempts: int,
+    exc: ChannelError,
+    settings: RetrySettings,
+    *,
+    now: datetime,
+    rng: random.Random | None = None,
 ) -> Decision:
-    """`attempts` made before this one failed with `exc`: retry (and when), or give up."""
+    """`attempts` made before this one failed with `exc` at `now`: retry (and when), or give up."""
     if isinstance(exc, PermanentError):
-        return Decision(attempts, None, code=exc.code, message=str(exc))
+        return Decision(attempts, None, None, code=exc.code, message=str(exc))
     if isinstance(exc, RateLimitedError):
-        return Decision(attempts, max(exc.retry_after, 0.0))  # quota waits do not use up attempts
+        return _retry(attempts, max(exc.retry_after, 0.0), now)  # quota waits do not use up attempts
     attempts += 1
     if attempts >= settings.publish_max_attempts:
         message = f"gave up after {attempts} attempts; last error: {exc}"
-        return Decision(attempts, None, code=RETRIES_EXHAUSTED, message=message)
+        return Decision(attempts, None, None, code=RETRIES_EXHAUSTED, message=message)
     read_back = isinstance(exc, OutcomeUnknownError)
     if isinstance(exc, AuthExpiredError):
-        return Decision(attempts, 0.0, read_back)  # the credential was just refreshed: go again now
+        return _retry(attempts, 0.0, now)  # the credential was just refreshed: go again now
     delay = backoff_seconds(
         attempts, base=settings.retry_base_seconds, cap=settings.retry_cap_seconds, rng=rng
     )
-    return Decision(attempts, delay, read_back)
+    return _retry(attempts, delay, now, read_back=read_back)
+
+
+def _retry(attempts: int, delay: float, now: datetime, *, read_back: bool = False) -> Decision:
+    return Decision(attempts, delay, now + timedelta(seconds=delay), read_back)
 
 
 def backoff_seconds(attempt: int, *, base: float, cap: float, rng: random.Random | None = None) -> float:
