@@ -35,6 +35,15 @@ class RetrySettings(Protocol):
 
 
 @dataclass(frozen=True)
+class RetryLimits:
+    """RetrySettings for a job that is not a publish (moderation.jobs.apply_decision)."""
+
+    publish_max_attempts: int
+    retry_base_seconds: float
+    retry_cap_seconds: float
+
+
+@dataclass(frozen=True)
 class Decision:
     """What one failed attempt leads to."""
 
