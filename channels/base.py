@@ -27,7 +27,8 @@ class CorrectionStrategy(StrEnum):
 
     UPDATE_IN_PLACE = "update_in_place"
     REPUBLISH = "republish"  # withdraw the old post, publish the new version
-    NOTICE = "notice"  # the platform cannot edit or delete: post a correction notice
+    # No "notice" strategy: every platform served can edit (the app) or delete (WeChat freepublish/delete,
+    # Weibo statuses/destroy); a platform that can do neither would need one (reference/platforms.md).
 
 
 class CommentAction(StrEnum):

@@ -217,7 +217,7 @@ def _resend(session: AsyncSession, publication: Publication, drift: Drift) -> No
 
 def _resync(session: AsyncSession, publication: Publication, state: str, drift: Drift) -> None:
     publication.generation += 1  # a fresh job id: the earlier job's result may still be in Redis
-    mark(session, publication, state, action="publication.resync", by=ACTOR, drift=str(drift.kind))
+    mark(session, publication, state, actor=ACTOR, drift=str(drift.kind))
 
 
 async def _record(deps: PipelineDeps, drifts: list[Drift], *, fix: bool) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Collection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from syndicator import audit
-from syndicator.models import Article, ChannelAccount, Publication, PublicationState, utcnow
+from syndicator.models import Article, ChannelAccount, Publication, PublicationState
 from syndicator.pipeline.policy import INTERNAL_ERROR
+from syndicator.pipeline.records import mark
 
 
 class PublicationError(Exception):
@@ -64,20 +64,12 @@ async def retry_publication(session: AsyncSession, publication_id: int, *, actor
         )
     # After an unexpected exception the platform may have taken the post: read back before sending.
     outcome_unknown = publication.error_code == INTERNAL_ERROR and publication.sent_at is not None
-    publication.state = PublicationState.SENDING if outcome_unknown else PublicationState.PENDING
-    publication.stalled_passes = 0
+    previous_error = publication.error_message
     publication.attempts = 0
     publication.generation += 1  # a fresh arq job id
     publication.next_attempt_at = None
-    publication.updated_at = utcnow()
-    audit.record(
-        session,
-        actor=actor,
-        action="publication.retried",
-        object_type="publication",
-        object_id=publication.id,
-        previous_error=publication.error_message,
-    )
+    state = PublicationState.SENDING if outcome_unknown else PublicationState.PENDING
+    mark(session, publication, state, actor=actor, previous_error=previous_error)
     return publication
 
 

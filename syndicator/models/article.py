@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from syndicator.models.common import RedactedText, UTCDateTime, utcnow
+from syndicator.pipeline.state import PublicationState  # the state machine owns its states
 
 
 class ArticleState(StrEnum):
@@ -21,17 +22,6 @@ class ArticleState(StrEnum):
 class VersionStatus(StrEnum):
     APPLIED = "applied"
     STALE = "stale"  # arrived after a newer version: recorded, never applied
-
-
-class PublicationState(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SUBMITTED = "submitted"
-    PUBLISHED = "published"
-    FAILED = "failed"
-    WITHDRAWING = "withdrawing"  # the article was withdrawn; the post is being removed
-    WITHDRAWN = "withdrawn"
-    SUPERSEDED = "superseded"
 
 
 class Article(SQLModel, table=True):

@@ -32,6 +32,8 @@ class ApplyState(StrEnum):
 
     NONE = "none"
     PENDING = "pending"
+    # A job is calling the platform (intent recorded first): found again, the call may have landed.
+    APPLYING = "applying"
     APPLIED = "applied"
     FAILED = "failed"
 

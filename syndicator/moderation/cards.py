@@ -149,7 +149,7 @@ def category_text(view: CardView) -> str:
 
 
 def apply_text(view: CardView) -> str | None:
-    if view.apply_state == "pending":
+    if view.apply_state in ("pending", "applying"):
         return "平台：正在执行……"
     if view.apply_state == "applied":
         return "平台：已生效"

@@ -18,13 +18,13 @@ from sqlmodel import col, select
 
 from channels.base import (
     AuthExpiredError,
+    ChannelAdapter,
     ChannelError,
     CommentAction,
     CommentPage,
     OutcomeUnknownError,
     PermanentError,
     PublishResult,
-    RateLimitedError,
     RemoteComment,
 )
 from syndicator import audit
@@ -35,7 +35,7 @@ from syndicator.moderation.queue import enqueue_applies, enqueue_apply, enqueue_
 from syndicator.moderation.reminders import remind_replies
 from syndicator.notify import notify
 from syndicator.pipeline.context import PipelineDeps
-from syndicator.pipeline.policy import backoff_seconds
+from syndicator.pipeline.policy import RetryLimits, decide_failure
 from syndicator.workdays import WorkCalendar
 
 log = structlog.get_logger(__name__)
@@ -43,6 +43,11 @@ log = structlog.get_logger(__name__)
 WORKER = "worker"
 MAX_APPLY_TRIES = 8
 STALE_APPLY_SECONDS = 60  # a decision not applied after this long is re-enqueued
+# Decisions not yet carried out: to apply, or being applied by a job that may have died.
+UNFINISHED = (ApplyState.PENDING, ApplyState.APPLYING)
+# Retries of a platform action: the backoff and limit apply_decision always had.
+APPLY_LIMITS = RetryLimits(publish_max_attempts=MAX_APPLY_TRIES, retry_base_seconds=1, retry_cap_seconds=300)
+OUTCOME_UNKNOWN = "结果未知，请到平台核实："
 ACTIONS = {
     "approved": (CommentAction.APPROVE,),
     "rejected": (CommentAction.REJECT,),
@@ -129,58 +134,98 @@ async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
 
 
 async def apply_decision(ctx: dict[str, Any], comment_id: int, revision: int, state: str) -> str:
-    """Carry a decision out on the platform; idempotent, retried on transient faults."""
+    """Carry a decision out on the platform: claim (intent recorded) → call → outcome recorded,
+    like a publish (pipeline.jobs); retried on transient faults, a reply never posted twice."""
     deps: PipelineDeps = ctx["deps"]
-    async with deps.db.transaction() as session:
-        comment = await session.get(Comment, comment_id)
-        if not _applicable(comment, revision, state):
-            return "nothing to do"
-        assert comment is not None
-        account = await session.get(ChannelAccount, comment.account_id)
-        assert account is not None
+    claimed = await _claim(deps, comment_id, revision, state)
+    if claimed is None:
+        return "nothing to do"
+    remote, account, reply_text, maybe_done = claimed
+    if maybe_done and state == "replied":  # an earlier attempt died mid-call: the reply may be posted
+        return await _finish(ctx, comment_id, revision, state, error=f"{OUTCOME_UNKNOWN}上次执行中断")
     adapter = deps.adapter_for(account)
-    remote = RemoteComment(
-        remote_id=comment.remote_id,
-        remote_article_id=comment.remote_article_id,
-        author=comment.author,
-        content=comment.content,
-        created_at=comment.received_at,
-        extra=dict((comment.extra or {}).get("remote", {})),
-    )
-    job_try = int(ctx.get("job_try", 1))
     try:
         for action in ACTIONS[state]:
-            text = comment.reply_text if action is CommentAction.REPLY else None
-            await adapter.moderate_comment(remote, action, text)
-    except AuthExpiredError as exc:
+            await adapter.moderate_comment(
+                remote, action, reply_text if action is CommentAction.REPLY else None
+            )
+    except ChannelError as exc:
+        return await _failed_attempt(ctx, adapter, (comment_id, revision, state), exc)
+    return await _finish(ctx, comment_id, revision, state, error=None)
+
+
+async def _claim(
+    deps: PipelineDeps, comment_id: int, revision: int, state: str
+) -> tuple[RemoteComment, ChannelAccount, str | None, bool] | None:
+    """Record the intent (`applying`) before any platform call; True when an earlier attempt had
+    recorded it already (it may have reached the platform)."""
+    async with deps.db.transaction() as session:
+        comment = await session.get(Comment, comment_id, with_for_update=True)
+        if comment is None or not _applicable(comment, revision, state):
+            return None
+        account = await session.get(ChannelAccount, comment.account_id)
+        assert account is not None
+        maybe_done = comment.apply_state == ApplyState.APPLYING
+        comment.apply_state = ApplyState.APPLYING
+        comment.updated_at = utcnow()
+        remote = RemoteComment(
+            remote_id=comment.remote_id,
+            remote_article_id=comment.remote_article_id,
+            author=comment.author,
+            content=comment.content,
+            created_at=comment.received_at,
+            extra=dict((comment.extra or {}).get("remote", {})),
+        )
+        return remote, account, comment.reply_text, maybe_done
+
+
+async def _failed_attempt(
+    ctx: dict[str, Any], adapter: ChannelAdapter, decision: tuple[int, int, str], exc: ChannelError
+) -> str:
+    """The one retry policy (pipeline.policy.decide_failure); "not done" goes back to `pending`,
+    "maybe done" stays `applying` and is only repeated when repeating is harmless (not a reply)."""
+    comment_id, revision, state = decision
+    if isinstance(exc, AuthExpiredError):
         try:
             await adapter.refresh_auth()
         except PermanentError as refused:
             return await _finish(ctx, comment_id, revision, state, error=str(refused))
+        await _release(ctx, decision)
         raise Retry(defer=1) from exc
-    except RateLimitedError as exc:
-        raise Retry(defer=exc.retry_after) from exc
-    except PermanentError as exc:
-        return await _finish(ctx, comment_id, revision, state, error=str(exc))
-    except OutcomeUnknownError as exc:
-        # A reply is not idempotent on WeChat/Weibo: never post it twice blindly.
-        if state == "replied" or job_try >= MAX_APPLY_TRIES:
-            return await _finish(ctx, comment_id, revision, state, error=f"结果未知，请到平台核实：{exc}")
-        raise Retry(defer=backoff_seconds(job_try, base=1, cap=300)) from exc
-    except ChannelError as exc:
-        if job_try >= MAX_APPLY_TRIES:
-            return await _finish(ctx, comment_id, revision, state, error=str(exc))
-        log.info("comment_apply_retry", comment_id=comment_id, job_try=job_try, error=str(exc))
-        raise Retry(defer=backoff_seconds(job_try, base=1, cap=300)) from exc
-    return await _finish(ctx, comment_id, revision, state, error=None)
+    job_try = int(ctx.get("job_try", 1))
+    outcome = decide_failure(job_try - 1, exc, APPLY_LIMITS, now=now_of(ctx))
+    unknown = isinstance(exc, OutcomeUnknownError)
+    if outcome.dead or (unknown and state == "replied"):  # a reply is not idempotent on WeChat/Weibo
+        error = f"{OUTCOME_UNKNOWN}{exc}" if unknown else str(exc)
+        return await _finish(ctx, comment_id, revision, state, error=error)
+    if not outcome.read_back:
+        await _release(ctx, decision)
+    log.info("comment_apply_retry", comment_id=comment_id, job_try=job_try, error=str(exc))
+    raise Retry(defer=outcome.delay) from exc
 
 
-def _applicable(comment: Comment | None, revision: int, state: str) -> bool:
+async def _release(ctx: dict[str, Any], decision: tuple[int, int, str]) -> None:
+    """The platform said "not done": the next attempt starts from `pending` again."""
+    deps: PipelineDeps = ctx["deps"]
+    comment_id, revision, state = decision
+    async with deps.db.transaction() as session:
+        await session.exec(
+            update(Comment)
+            .where(
+                col(Comment.id) == comment_id,
+                col(Comment.revision) == revision,
+                col(Comment.state) == state,
+                col(Comment.apply_state) == ApplyState.APPLYING,
+            )
+            .values(apply_state=ApplyState.PENDING, updated_at=utcnow())
+        )
+
+
+def _applicable(comment: Comment, revision: int, state: str) -> bool:
     return (
-        comment is not None
-        and comment.revision == revision
+        comment.revision == revision
         and comment.state == state
-        and comment.apply_state == ApplyState.PENDING
+        and comment.apply_state in UNFINISHED
         and state in ACTIONS
     )
 
@@ -197,7 +242,7 @@ async def _finish(
                 col(Comment.id) == comment_id,
                 col(Comment.revision) == revision,
                 col(Comment.state) == state,
-                col(Comment.apply_state) == ApplyState.PENDING,
+                col(Comment.apply_state).in_(UNFINISHED),
             )
             .values(apply_state=outcome, apply_error=error, updated_at=utcnow())
         )
@@ -226,14 +271,15 @@ async def _finish(
 
 
 async def reconcile_comment_decisions(ctx: dict[str, Any]) -> int:
-    """Cron: decisions whose apply job was lost (Redis down at enqueue) are enqueued again."""
+    """Cron: decisions whose apply job was lost (Redis down at enqueue, a worker killed mid-call)
+    are enqueued again."""
     deps: PipelineDeps = ctx["deps"]
     cutoff = utcnow() - timedelta(seconds=STALE_APPLY_SECONDS)
     async with deps.db.transaction() as session:
         rows = (
             await session.exec(
                 select(Comment.id, Comment.revision, Comment.state).where(
-                    Comment.apply_state == ApplyState.PENDING, col(Comment.updated_at) < cutoff
+                    col(Comment.apply_state).in_(UNFINISHED), col(Comment.updated_at) < cutoff
                 )
             )
         ).all()

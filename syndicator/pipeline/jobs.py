@@ -8,7 +8,7 @@ publication the next attempt reads back from the platform instead of posting it 
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -31,13 +31,22 @@ from channels.base import (
 from channels.http import TRANSPORT_ERRORS, transport_error
 from syndicator import audit, metrics
 from syndicator.accounts import runtime_problems
-from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
+from syndicator.models import (
+    AccountStatus,
+    Article,
+    ArticleState,
+    ChannelAccount,
+    Publication,
+    PublicationState,
+    utcnow,
+)
 from syndicator.notify import notify
 from syndicator.obligations.fulfil import fulfil_from_publication
 from syndicator.pipeline.context import PipelineDeps
-from syndicator.pipeline.policy import INTERNAL_ERROR, STALLED, backoff_seconds
+from syndicator.pipeline.policy import INTERNAL_ERROR, STALLED, Decision, backoff_seconds, decide_failure
 from syndicator.pipeline.records import WORKER, load_for_job, mark, store_remote
 from syndicator.pipeline.sending import SendPlan, claim, send
+from syndicator.pipeline.state import transition
 from syndicator.queue import enqueue_poll, enqueue_withdraw
 
 log = structlog.get_logger(__name__)
@@ -46,6 +55,8 @@ log = structlog.get_logger(__name__)
 REAUTHORIZE = "reauthorize"
 # A WeChat publish that has not completed after this many polls is reported as failed.
 MAX_POLLS = 720
+# The account was disabled or archived after the publication was planned: nothing is sent.
+ACCOUNT_INACTIVE = "account_inactive"
 
 
 async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
@@ -79,10 +90,7 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
             state = await _record_success(session, plan, result)
         if state == PublicationState.PUBLISHED and plan.created_at is not None:
             await _observe_latency(deps, plan.account.platform, plan.created_at)
-        if state == PublicationState.SUBMITTED:
-            await enqueue_poll(
-                deps.redis, publication_id, 0, defer_by=deps.settings.async_publish_poll_seconds
-            )
+        await _follow_up(deps, publication_id, state)
         return state
     except (OperationalError, DBAPIError, ConnectionError) as exc:
         # The database went away; the publication is unchanged or still `sending`, both safe to redo.
@@ -91,7 +99,11 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
 
 
 def _usable_adapter(deps: PipelineDeps, account: ChannelAccount) -> ChannelAdapter:
-    """The account's adapter, or AccountMisconfiguredError naming what to fix."""
+    """The account's adapter, or a PermanentError: the account is not active, or
+    AccountMisconfiguredError naming what to fix."""
+    if account.status != AccountStatus.ACTIVE:
+        message = f"account {account.name!r} is {account.status}"
+        raise PermanentError(message, code=ACCOUNT_INACTIVE, platform=account.platform)
     if problems := runtime_problems(account):
         raise AccountMisconfiguredError("; ".join(problems), platform=account.platform)
     return deps.adapter_for(account)
@@ -162,7 +174,7 @@ async def _observe_latency(deps: PipelineDeps, platform: str, since: datetime) -
 
 
 async def _follow_up(deps: PipelineDeps, publication_id: int, state: str) -> None:
-    """Queue what a new state needs next: a poll for a submitted post, removal for a withdrawn one."""
+    """Queue what the state a job recorded needs next (Effect.ENQUEUE_POLL, Effect.ENQUEUE_WITHDRAW)."""
     if state == PublicationState.SUBMITTED:
         await enqueue_poll(deps.redis, publication_id, 0, defer_by=deps.settings.async_publish_poll_seconds)
     elif state == PublicationState.WITHDRAWING:
@@ -179,9 +191,11 @@ async def _record_success(session: AsyncSession, plan: SendPlan, result: Publish
         state: str = PublicationState.SUBMITTED
     else:
         state = await _record_published(session, plan.publication_id, result, expect=PublicationState.SENDING)
-    if plan.previous_id is not None:
+    if plan.previous_id is not None:  # Effect.SUPERSEDE_PREVIOUS
         previous = await _locked(session, plan.previous_id)
-        mark(session, previous, PublicationState.SUPERSEDED, by=plan.publication_id)
+        # Unless it left `published` meanwhile (an article withdrawn while this was sent: removed).
+        if previous.state == PublicationState.PUBLISHED:
+            mark(session, previous, PublicationState.SUPERSEDED, by=plan.publication_id)
     return state
 
 
@@ -195,12 +209,11 @@ async def _record_published(
     store_remote(publication, result)
     mark(session, publication, PublicationState.PUBLISHED, remote_id=result.remote_id, url=result.url)
     log.info("publication_published", publication_id=publication.id, remote_id=result.remote_id)
-    await fulfil_from_publication(session, publication)  # a repost of upstream policy meets its deadline
+    await fulfil_from_publication(session, publication)  # Effect.FULFIL_OBLIGATIONS
     article = await session.get(Article, publication.article_id)
     if article is not None and article.state == ArticleState.WITHDRAWN:
         # Withdrawn while this was being sent: the post that just appeared must go again.
-        publication.state = PublicationState.WITHDRAWING
-        return PublicationState.WITHDRAWING
+        return mark(session, publication, PublicationState.WITHDRAWING, by="article.withdrawn").target
     return PublicationState.PUBLISHED
 
 
@@ -216,70 +229,48 @@ async def _handle_failure(
         publication = await _locked(session, plan.publication_id)
         if publication.state != PublicationState.SENDING:
             return publication.state
-        delay = _next_delay(publication, exc, deps)
+        decision = decide_failure(publication.attempts, exc, deps.settings, now=utcnow())
+        publication.attempts = decision.attempts
         await metrics.count_channel_error(
-            deps.redis, plan.account.platform, exc.code, retried=delay is not None
+            deps.redis, plan.account.platform, exc.code, retried=not decision.dead
         )
-        if delay is None:
+        if decision.dead:
             await _fail(
                 session,
                 plan.publication_id,
-                _failure_code(exc),
-                _failure_message(publication, exc),
+                decision.code,
+                decision.message,
                 alert_chat=deps.settings.moderation_chat_id,
             )
             return PublicationState.FAILED
-        # A platform that said "not done" can be sent to again; "maybe done" must be read back first.
-        if not isinstance(exc, OutcomeUnknownError):
-            publication.state = PublicationState.PENDING
-        publication.error_code = exc.code
-        publication.error_message = str(exc)
-        publication.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        publication.updated_at = utcnow()
-        audit.record(
-            session,
-            actor=WORKER,
-            action="publication.retry_scheduled",
-            object_type="publication",
-            object_id=publication.id,
-            error=str(exc),
-            attempts=publication.attempts,
-            delay_seconds=delay,
-        )
+        _schedule_retry(session, publication, exc, decision)
     log.info(
         "publish_retry",
         publication_id=plan.publication_id,
         error=str(exc),
-        delay=delay,
+        delay=decision.delay,
         error_kind=type(exc).__name__,
     )
-    raise Retry(defer=delay)
+    raise Retry(defer=decision.delay)
 
 
-def _next_delay(publication: Publication, exc: ChannelError, deps: PipelineDeps) -> float | None:
-    """Seconds until the next attempt, or None when the publication has failed for good."""
-    if isinstance(exc, PermanentError):
-        return None
-    if isinstance(exc, RateLimitedError):
-        return max(exc.retry_after, 0.0)  # quota waits do not use up attempts
-    publication.attempts += 1
-    if publication.attempts >= deps.settings.publish_max_attempts:
-        return None
-    if isinstance(exc, AuthExpiredError):
-        return 0.0
-    return backoff_seconds(
-        publication.attempts, base=deps.settings.retry_base_seconds, cap=deps.settings.retry_cap_seconds
+def _schedule_retry(
+    session: AsyncSession, publication: Publication, exc: ChannelError, decision: Decision
+) -> None:
+    """A platform that said "not done" is sent to again (`pending`); "maybe done" stays `sending`,
+    so the next claim reads back first."""
+    publication.next_attempt_at = decision.next_attempt_at
+    detail = {"error": str(exc), "attempts": publication.attempts, "delay_seconds": decision.delay}
+    if not decision.read_back:
+        mark(session, publication, PublicationState.PENDING, code=exc.code, message=str(exc), **detail)
+        return
+    publication.error_code = exc.code  # the state stays: no transition, only what happened
+    publication.error_message = str(exc)
+    publication.updated_at = utcnow()
+    action = transition(PublicationState.SENDING, PublicationState.PENDING).action
+    audit.record(
+        session, actor=WORKER, action=action, object_type="publication", object_id=publication.id, **detail
     )
-
-
-def _failure_code(exc: ChannelError) -> str | None:
-    return exc.code if isinstance(exc, PermanentError) else "retries_exhausted"
-
-
-def _failure_message(publication: Publication, exc: ChannelError) -> str:
-    if isinstance(exc, PermanentError):
-        return str(exc)
-    return f"gave up after {publication.attempts} attempts; last error: {exc}"
 
 
 async def _fail(
@@ -322,11 +313,12 @@ async def escalate_stalled(
 
 
 def _alert_key(publication: Publication, code: str | None, message: str) -> str:
-    """One chat message per failed publication; a misconfigured account is told once a day per problem,
-    however many publications it stops."""
-    if code == ACCOUNT_MISCONFIGURED:
+    """One chat message per failed publication; a misconfigured or inactive account is told once a
+    day per problem, however many publications it stops."""
+    if code in (ACCOUNT_MISCONFIGURED, ACCOUNT_INACTIVE):
         digest = hashlib.sha256(message.encode()).hexdigest()[:16]
-        return f"account:{publication.account_id}:misconfigured:{utcnow().date()}:{digest}"
+        problem = "misconfigured" if code == ACCOUNT_MISCONFIGURED else "inactive"
+        return f"account:{publication.account_id}:{problem}:{utcnow().date()}:{digest}"
     return f"publication:{publication.id}:failed:{publication.generation}"
 
 
@@ -336,6 +328,11 @@ def failure_alert(title: str, account: str, code: str | None, message: str) -> s
             f"⚙️ 账号「{account}」配置有误，发布已停止（《{title}》等）：{message}\n"
             f"修正后（`syndicator accounts update`）用 "
             f"`syndicator publications retry --account {account}` 重新发送。"
+        )
+    if code == ACCOUNT_INACTIVE:
+        return (
+            f"⏸ 账号「{account}」已停用，未发布（《{title}》等）。"
+            f"启用后可用 `syndicator publications retry --account {account}` 重新发送。"
         )
     if code == REAUTHORIZE:
         return f"🔑 账号「{account}」授权已失效，需要重新授权后才能发布。《{title}》未发布。"

@@ -8,6 +8,7 @@ from channels.base import PublishResult
 from syndicator import audit
 from syndicator.models import ChannelAccount, Publication, utcnow
 from syndicator.pipeline.context import PipelineDeps
+from syndicator.pipeline.state import Transition, transition
 
 WORKER = "worker"
 # remote_details field: the post a re-sent publication replaces (set by the consistency fix).
@@ -34,25 +35,30 @@ def mark(
     *,
     code: str | None = None,
     message: str | None = None,
-    action: str | None = None,
+    actor: str = WORKER,
     **detail: object,
-) -> None:
-    """Set the state (with the platform's code and message, if any) and audit it."""
-    publication.state = state
-    publication.stalled_passes = 0  # a state change is progress (see reconciler.py)
+) -> Transition:
+    """The one writer of `Publication.state`: the move must be one the state machine declares
+    (IllegalTransitionError otherwise). Sets the platform's code and message, if any, and audits it
+    under the transition's action; the caller runs the returned transition's effects."""
+    move = transition(publication.state, state)
+    if move.source != move.target:
+        publication.stalled_passes = 0  # a state change is progress (see reconciler.py)
+    publication.state = move.target
     publication.error_code = code
     publication.error_message = message
     publication.updated_at = utcnow()
     audit.record(
         session,
-        actor=WORKER,
-        action=action or f"publication.{state}",
+        actor=actor,
+        action=move.action,
         object_type="publication",
         object_id=publication.id,
         code=code,
         message=message,
         **detail,
     )
+    return move
 
 
 def store_remote(publication: Publication, result: PublishResult) -> None:

@@ -13,10 +13,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import ArticleContent, ChannelAdapter, CorrectionStrategy, PublishResult
-from syndicator import audit
 from syndicator.articles import ArticleIn
 from syndicator.models import (
-    AccountStatus,
     Article,
     ArticleState,
     ArticleVersion,
@@ -26,7 +24,7 @@ from syndicator.models import (
     Unit,
     utcnow,
 )
-from syndicator.pipeline.records import REPLACES, WORKER, mark
+from syndicator.pipeline.records import REPLACES, mark
 from syndicator.review import SANITIZED_KEY
 
 
@@ -63,24 +61,15 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
     publication, article, version, account, unit = row
     if publication.state not in (PublicationState.PENDING, PublicationState.SENDING):
         return None
-    if skip_reason := _skip_reason(publication, article, version, account):
+    if skip_reason := _skip_reason(publication, article, version):
         state, code, message = skip_reason
         mark(session, publication, state, code=code, message=message)
         return None
     # Only a correction can replace something this account already shows.
     previous = await _live_previous(session, publication) if version.number > 1 else None
     outcome_unknown = publication.state == PublicationState.SENDING
-    publication.state = PublicationState.SENDING
     publication.sent_at = utcnow()
-    publication.updated_at = utcnow()
-    audit.record(
-        session,
-        actor=WORKER,
-        action="publication.sending",
-        object_type="publication",
-        object_id=publication.id,
-        outcome_unknown=outcome_unknown,
-    )
+    mark(session, publication, PublicationState.SENDING, outcome_unknown=outcome_unknown)
     return SendPlan(
         publication_id=publication_id,
         key=publication.key,
@@ -94,7 +83,7 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
 
 
 def _skip_reason(
-    publication: Publication, article: Article, version: ArticleVersion, account: ChannelAccount
+    publication: Publication, article: Article, version: ArticleVersion
 ) -> tuple[str, str, str] | None:
     """(state, code, message) when this publication must not be sent; None to go ahead."""
     if article.state == ArticleState.WITHDRAWN:
@@ -102,8 +91,7 @@ def _skip_reason(
     # A publication that may already be live is sent (read back) so the correction can follow it.
     if version.number < article.current_version and publication.state == PublicationState.PENDING:
         return PublicationState.SUPERSEDED, "superseded", "a newer version arrived before this one was sent"
-    if account.status != AccountStatus.ACTIVE:
-        return PublicationState.FAILED, "account_inactive", f"account {account.name!r} is {account.status}"
+    # An inactive account is not a skip: the send fails as a typed failure (jobs._usable_adapter).
     return None
 
 

@@ -51,14 +51,11 @@ async def request_withdrawal(
     for publication in (
         await session.exec(select(Publication).where(Publication.article_id == article_id))
     ).all():
-        if publication.state == PublicationState.PENDING:
-            publication.state = PublicationState.WITHDRAWN  # never sent: nothing to remove
+        if publication.state == PublicationState.PENDING:  # never sent: nothing to remove
+            mark(session, publication, PublicationState.WITHDRAWN, actor=actor, source=source)
         elif publication.state in (PublicationState.PUBLISHED, PublicationState.SUBMITTED):
-            publication.state = PublicationState.WITHDRAWING
+            mark(session, publication, PublicationState.WITHDRAWING, actor=actor, source=source)
             to_remove.append(publication.id or 0)
-        else:
-            continue
-        publication.updated_at = utcnow()
     audit.record(
         session,
         actor=actor,
@@ -92,9 +89,8 @@ async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
             raise Retry(defer=deps.settings.async_publish_poll_seconds)
         await adapter.withdraw(remote_id)
     except _PublishFailed as failed:  # it ends as its poll would have: failed, with the platform's reason
-        cause, state = failed.cause, PublicationState.FAILED
-        action = "publication.failed"
-        return await _finish(deps, publication_id, state, cause.code, cause.message, action=action)
+        cause = failed.cause
+        return await _finish(deps, publication_id, PublicationState.FAILED, cause.code, cause.message)
     except PermanentError as exc:
         return await _finish(deps, publication_id, PublicationState.PUBLISHED, "withdraw_failed", str(exc))
     except RateLimitedError as exc:
@@ -127,27 +123,21 @@ async def _live_remote_id(deps: PipelineDeps, adapter: Any, publication: Publica
     async with deps.db.transaction() as session:
         locked = await session.get(Publication, publication.id, with_for_update=True)
         assert locked is not None
-        if locked.published_at is None:
+        if locked.published_at is None and locked.state == PublicationState.WITHDRAWING:
             locked.published_at = utcnow()
             store_remote(locked, result)
-            mark(session, locked, locked.state, action="publication.published", remote_id=result.remote_id)
+            mark(session, locked, PublicationState.WITHDRAWING, remote_id=result.remote_id)
     return result.remote_id
 
 
 async def _finish(
-    deps: PipelineDeps,
-    publication_id: int,
-    state: str,
-    code: str | None,
-    message: str | None,
-    *,
-    action: str | None = None,
+    deps: PipelineDeps, publication_id: int, state: str, code: str | None, message: str | None
 ) -> str:
     async with deps.db.transaction() as session:
         publication = await session.get(Publication, publication_id, with_for_update=True)
         assert publication is not None
-        if action is None:
-            action = "publication.withdrawn" if code is None else "publication.withdraw_failed"
-        mark(session, publication, state, code=code, message=message, action=action)
+        if publication.state != PublicationState.WITHDRAWING:  # escalated meanwhile (reconciler)
+            return publication.state
+        mark(session, publication, state, code=code, message=message)
     log.info("publication_withdraw_finished", publication_id=publication_id, state=state, code=code)
     return state

@@ -16,7 +16,7 @@ from syndicator.pipeline.context import PipelineDeps
 from syndicator.queue import connect
 from tests.conftest import APP_SECRET
 from tests.integration.conftest import WEIBO_TOKEN
-from tests.support import emulator_state, publications, run_worker
+from tests.support import emulator_state, inject_faults, publications, run_worker
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +69,21 @@ async def test_edits_and_deletions_on_the_channels_are_found_and_fixed(
     await run_worker(settings)  # the fix is done by the publications' own jobs
     assert await run_audit(settings, db) == []
     assert emulator_state(emulators["app"].url)["created"] == 1  # corrected in place, not posted again
+
+
+async def test_a_fix_whose_answer_is_lost_is_read_back_not_posted_twice(
+    db, settings, emulators, everywhere
+) -> None:
+    """The fix's send is an ordinary send: intent (its new key) recorded by the claim, so a lost
+    answer is found again by that key on the next attempt (Weibo cannot be asked twice safely)."""
+    weibo_pub = max(await publications(db), key=lambda p: p.account_id)
+    weibo_url = emulators["weibo"].url
+    delete_on_weibo(weibo_url, weibo_pub.remote_id)
+    assert [d.kind for d in await run_audit(settings, db, fix=True)] == [DriftKind.MISSING]
+    inject_faults(weibo_url, hang_seconds=3, queue=[{"kind": "drop_after", "path": "/2/statuses/share.json"}])
+    await run_worker(settings)
+    assert len(emulator_state(weibo_url)["shares"]) == 2  # the first post and the fix, no third
+    assert await run_audit(settings, db) == []
 
 
 async def test_a_withdrawn_article_still_live_is_extra(db, settings, everywhere) -> None:

@@ -7,9 +7,10 @@ from datetime import timedelta
 import httpx
 import pytest
 import redis.asyncio as aioredis
+from sqlmodel import select
 
 from channels.http import make_http_client
-from syndicator.models import PublicationState, utcnow
+from syndicator.models import AccountStatus, ChannelAccount, Notification, PublicationState, utcnow
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.reconciler import requeue_stuck
 from syndicator.pipeline.sending import claim, send
@@ -81,6 +82,22 @@ async def test_permanent_error_fails_with_the_platform_code(db, settings, one_ar
     publication = await only_publication(db)
     assert publication.state == PublicationState.FAILED
     assert publication.error_code == "400" and "title too long" in publication.error_message
+    assert emulator_state(app_emulator.url)["created"] == 0
+
+
+async def test_a_disabled_account_dead_letters_its_publication_and_tells_the_moderators(
+    db, settings, one_article, app_emulator
+) -> None:
+    """An attempt that cannot run is a typed failure, alerted like any other, never a silent skip."""
+    async with db.transaction() as session:
+        (account,) = (await session.exec(select(ChannelAccount))).all()
+        account.status = AccountStatus.DISABLED
+    await run_worker(settings.model_copy(update={"moderation_chat_id": -1001}))
+    publication = await only_publication(db)
+    assert (publication.state, publication.error_code) == (PublicationState.FAILED, "account_inactive")
+    async with db.transaction() as session:
+        (alert,) = (await session.exec(select(Notification))).all()
+    assert "已停用" in alert.text
     assert emulator_state(app_emulator.url)["created"] == 0
 
 
