@@ -29,11 +29,11 @@ from channels.base import (
     RateLimitedError,
 )
 from channels.http import TRANSPORT_ERRORS, transport_error
-from syndicator import audit, metrics
+from syndicator import audit, events, metrics
 from syndicator.accounts import runtime_problems
+from syndicator.events import PublicationPublished
 from syndicator.models import Article, ArticleState, ChannelAccount, Publication, PublicationState, utcnow
 from syndicator.notify import notify
-from syndicator.obligations.fulfil import fulfil_from_publication
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import INTERNAL_ERROR, STALLED, backoff_seconds
 from syndicator.pipeline.records import WORKER, load_for_job, mark, store_remote
@@ -195,7 +195,7 @@ async def _record_published(
     store_remote(publication, result)
     mark(session, publication, PublicationState.PUBLISHED, remote_id=result.remote_id, url=result.url)
     log.info("publication_published", publication_id=publication.id, remote_id=result.remote_id)
-    await fulfil_from_publication(session, publication)  # a repost of upstream policy meets its deadline
+    await events.emit(session, PublicationPublished(publication_id))  # obligations fulfil targets
     article = await session.get(Article, publication.article_id)
     if article is not None and article.state == ArticleState.WITHDRAWN:
         # Withdrawn while this was being sent: the post that just appeared must go again.
