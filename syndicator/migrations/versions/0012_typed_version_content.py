@@ -26,6 +26,7 @@ depends_on: str | Sequence[str] | None = None
 
 UTC_DATETIME = syndicator.models.common.UTCDateTime(timezone=True)
 SANITIZED_KEY = "sanitized_html"  # where 0011 and before kept the sanitised body
+BATCH = 500
 REQUIRED = ("external_id", "title", "url", "published_at", "body_html", "attachments")
 
 _version = sa.table(
@@ -71,7 +72,9 @@ def upgrade() -> None:
 
 
 def _copy_out_of_payload(bind: sa.Connection) -> None:
-    rows = bind.execute(
+    """In batches by id: each payload carries a whole article body."""
+    last_id = 0
+    while rows := bind.execute(
         sa.select(
             _version.c.id,
             _version.c.payload,
@@ -79,14 +82,15 @@ def _copy_out_of_payload(bind: sa.Connection) -> None:
             _article.c.external_id,
             _article.c.title,
             _article.c.url,
-        ).join(_article, _article.c.id == _version.c.article_id)
-    ).all()
-    values = [_typed(row.id, dict(row.payload or {}), row) for row in rows]
-    if values:
-        bind.execute(
-            _version.update().where(_version.c.id == sa.bindparam("version_id")),
-            values,
         )
+        .join(_article, _article.c.id == _version.c.article_id)
+        .where(_version.c.id > last_id)
+        .order_by(_version.c.id)
+        .limit(BATCH)
+    ).all():
+        values = [_typed(row.id, dict(row.payload or {}), row) for row in rows]
+        bind.execute(_version.update().where(_version.c.id == sa.bindparam("version_id")), values)
+        last_id = rows[-1].id
 
 
 def _typed(version_id: int, payload: dict[str, Any], row: Any) -> dict[str, Any]:
