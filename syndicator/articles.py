@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import audit
 from syndicator.checks.base import LinkStatus
-from syndicator.models import Article, ArticleVersion, Unit, VersionStatus, utcnow
+from syndicator.models import Article, ArticleVersion, Attachment, Unit, VersionStatus, utcnow
 from syndicator.obligations.service import open_item_from_article
 from syndicator.pipeline.fanout import plan_publications
 from syndicator.review import ReviewPolicy, alert_held, allowed_contacts, check_version, store_findings
@@ -119,9 +119,7 @@ async def ingest_article(
     else:
         outcome = await _add_version(session, article, payload, digest, review)
     if payload.obligation and outcome.status not in (IngestStatus.DUPLICATE, IngestStatus.STALE):
-        await open_item_from_article(
-            session, outcome.article, outcome.version.payload, config=review.obligations
-        )
+        await open_item_from_article(session, outcome.article, outcome.version, config=review.obligations)
     audit.record(
         session,
         actor=actor,
@@ -162,7 +160,13 @@ async def _review_then_fan_out(
     status: IngestStatus,
 ) -> IngestOutcome:
     report = check_version(
-        version, review.wording, allowed_contacts(review, unit), review.links, review.link_severity
+        version,
+        article.source_portal,
+        unit.name,
+        review.wording,
+        allowed_contacts(review, unit),
+        review.links,
+        review.link_severity,
     )
     session.add(version)
     await session.flush()
@@ -229,6 +233,14 @@ def _new_version(
         number=number,
         content_hash=digest,
         status=status,
+        external_id=payload.external_id,
+        title=payload.title,
+        url=str(payload.url),
+        published_at=payload.published_at,
+        doc_number=payload.doc_number,
+        category=payload.category,
+        body_html=payload.body_html,
+        attachments=[Attachment(name=a.name, url=str(a.url) if a.url else None) for a in payload.attachments],
         payload=payload.model_dump(mode="json"),
         source_updated_at=payload.updated_at,
         submitted_by=payload.submitted_by,

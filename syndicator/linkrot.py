@@ -21,7 +21,6 @@ from syndicator.linkcheck import LinkChecker, not_working
 from syndicator.models import Article, ArticleVersion, Publication, PublicationState, utcnow
 from syndicator.notify import notify
 from syndicator.pipeline.context import PipelineDeps
-from syndicator.review import SANITIZED_KEY
 
 log = structlog.get_logger(__name__)
 ACTOR = "link-audit"
@@ -51,8 +50,7 @@ async def audit_live_links(deps: PipelineDeps) -> list[LinkRot]:
     )
     rot: list[LinkRot] = []
     for article, version in await _live_versions(deps):
-        body = str(version.payload.get(SANITIZED_KEY) or version.payload.get("body_html") or "")
-        statuses = await checker.statuses(link_targets(body, article.url), fresh=True)
+        statuses = await checker.statuses(link_targets(version.body_to_send, article.url), fresh=True)
         assert article.id is not None
         rot += [LinkRot(article.id, article.title, s.url, s.state, s.detail) for s in not_working(statuses)]
     await _record(deps, rot)

@@ -7,7 +7,7 @@ the portal editor who submitted the article cannot release it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,8 +25,6 @@ from syndicator.notify import notify
 from syndicator.obligations.config import ObligationConfig
 from syndicator.obligations.config import from_settings as obligation_config
 from syndicator.pipeline.fanout import plan_publications
-
-SANITIZED_KEY = "sanitized_html"  # stored beside the body as received, in the version payload
 
 
 class ReviewError(Exception):
@@ -100,6 +98,8 @@ def allowed_contacts(review: ReviewPolicy, unit: Unit) -> frozenset[str]:
 
 def check_version(
     version: ArticleVersion,
+    source_portal: str,
+    unit_name: str,
     wording: WordingDictionary,
     allowed: frozenset[str] = frozenset(),
     links: tuple[LinkStatus, ...] = (),
@@ -107,14 +107,20 @@ def check_version(
 ) -> CheckReport:
     """`allowed`: the unit's official contacts; `links`: the statuses of the version's links,
     gathered before (checks do no I/O)."""
-    inp = replace(
-        CheckInput.from_article(version.payload),
+    inp = CheckInput(
+        title=version.title,
+        body_html=version.body_html,
+        doc_number=version.doc_number or None,
+        url=version.url,
+        source_portal=source_portal,
+        unit=unit_name,
+        attachments=tuple(a["name"] for a in version.attachments if a["name"]),
         allowed_contacts=allowed,
         links=links,
         link_severity=link_severity,
     )
     report = run_checks(inp, wording=wording)
-    version.payload = {**version.payload, SANITIZED_KEY: report.sanitized_html}
+    version.sanitized_html = report.sanitized_html
     version.review_state = ReviewState.HELD if report.held else ReviewState.CLEAR
     return report
 

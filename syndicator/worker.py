@@ -8,12 +8,15 @@ from typing import Any
 from arq import cron, func
 
 from channels.http import make_http_client
+from syndicator import events
 from syndicator.config import Settings, get_settings
 from syndicator.consistency import run_consistency_audit
 from syndicator.db import open_database
+from syndicator.events import PublicationPublished
 from syndicator.linkrot import run_link_audit
 from syndicator.moderation import jobs as moderation_jobs
 from syndicator.obligations import jobs as obligation_jobs
+from syndicator.obligations.fulfil import on_publication_published
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import poll_publication, publish_publication
 from syndicator.pipeline.reconciler import reconcile_stuck
@@ -27,6 +30,7 @@ ARQ_MAX_TRIES = 10_000
 
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or get_settings()
+    subscribe_events()
     ctx["deps"] = PipelineDeps(
         settings=settings,
         db=open_database(settings.database_url),
@@ -34,6 +38,11 @@ async def startup(ctx: dict[str, Any]) -> None:
         http=make_http_client(settings.channel_timeout_seconds),
         clock=ctx.get("clock", time.time),  # the quota's clock; tests hand in a fake one
     )
+
+
+def subscribe_events() -> None:
+    """Who acts on what the pipeline announces; only the worker publishes, so only it wires."""
+    events.subscribe(PublicationPublished, on_publication_published)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

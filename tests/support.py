@@ -17,11 +17,31 @@ from channels.signing import signed_headers
 from syndicator import admin
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.models import Publication
+from syndicator.models import Article, ArticleVersion, Publication, utcnow
 from syndicator.worker import worker_settings
 from tests.conftest import APP_SECRET_ENV, INGEST_SECRET
 
 CORPUS = Path(__file__).resolve().parents[1] / "syndicator" / "demo" / "corpus"
+
+
+def version_of(
+    article: Article, *, content_hash: str = "h", body_html: str = "<p>正文</p>", **fields: Any
+) -> ArticleVersion:
+    """A version row for a seeded article: its typed content taken from the article."""
+    assert article.id is not None
+    return ArticleVersion(
+        article_id=article.id,
+        number=fields.pop("number", 1),
+        content_hash=content_hash,
+        external_id=article.external_id,
+        title=article.title,
+        url=article.url,
+        published_at=fields.pop("published_at", utcnow()),
+        doc_number=article.doc_number,
+        body_html=body_html,
+        payload={},
+        **fields,
+    )
 
 
 def corpus_articles() -> list[dict[str, Any]]:

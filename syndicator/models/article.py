@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from sqlalchemy import JSON, Column, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from typing_extensions import TypedDict
 
 from syndicator.models.common import RedactedText, UTCDateTime, utcnow
 from syndicator.pipeline.state import PublicationState  # the state machine owns its states
@@ -22,6 +23,13 @@ class ArticleState(StrEnum):
 class VersionStatus(StrEnum):
     APPLIED = "applied"
     STALE = "stale"  # arrived after a newer version: recorded, never applied
+
+
+class Attachment(TypedDict):
+    """An attachment a version carries, as the portal named it (`url` may be absent)."""
+
+    name: str
+    url: str | None
 
 
 class Article(SQLModel, table=True):
@@ -52,6 +60,18 @@ class ArticleVersion(SQLModel, table=True):
     number: int
     content_hash: str = Field(sa_type=String(64))
     status: str = Field(default=VersionStatus.APPLIED, sa_type=String(20))
+    # The content, typed: what the checks read and the pipeline sends (ingest writes it).
+    external_id: str = Field(sa_type=String(200))
+    title: str = Field(sa_type=String(500))
+    url: str = Field(sa_type=String(1000))
+    published_at: datetime = Field(sa_type=UTCDateTime)
+    doc_number: str | None = Field(default=None, sa_type=String(100))
+    category: str | None = Field(default=None, sa_type=String(100))
+    body_html: str = Field(sa_type=Text)  # as received
+    # The body as the pre-publish checks sanitised it; None until checked (a stale version never is).
+    sanitized_html: str | None = Field(default=None, sa_type=Text)
+    attachments: list[Attachment] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The document exactly as the portal sent it, kept as evidence; nothing is checked or sent from it.
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     source_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -63,6 +83,11 @@ class ArticleVersion(SQLModel, table=True):
     reviewed_by: int | None = Field(default=None, foreign_key="user.id")
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     review_reason: str | None = Field(default=None, sa_type=Text)
+
+    @property
+    def body_to_send(self) -> str:
+        """Channels get the body the pre-publish checks sanitised, never the body as received."""
+        return self.body_html if self.sanitized_html is None else self.sanitized_html
 
 
 class Publication(SQLModel, table=True):

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels import urls
 from syndicator import audit
+from syndicator.events import PublicationPublished
 from syndicator.models import (
     Article,
     ArticleVersion,
@@ -148,7 +149,7 @@ async def fulfil_from_publication(
     version = await session.get(ArticleVersion, publication.version_id)
     if article is None:
         return []
-    body = str((version.payload if version else {}).get("body_html", ""))
+    body = version.body_html if version else ""
     post = RecentPost(
         title=article.title,
         url=article.url,
@@ -163,6 +164,13 @@ async def fulfil_from_publication(
         now=now or utcnow(),
         publication_id=publication.id,
     )
+
+
+async def on_publication_published(session: AsyncSession, event: PublicationPublished) -> None:
+    """The `PublicationPublished` subscriber (wired in worker.startup), in the publishing transaction."""
+    publication = await session.get(Publication, event.publication_id)
+    if publication is not None:
+        await fulfil_from_publication(session, publication)
 
 
 async def _officer_target(session: AsyncSession, obligation_id: int, officer: User) -> Obligation:
@@ -258,6 +266,7 @@ __all__ = [
     "detect_manual_reposts",
     "fulfil",
     "fulfil_from_publication",
+    "on_publication_published",
     "record_evidence",
     "waive",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from syndicator import audit
 from syndicator.models import (
     AccountStatus,
     Article,
+    ArticleVersion,
     ChannelAccount,
     Obligation,
     ObligationState,
@@ -205,32 +205,26 @@ async def _fulfil_from_earlier_publications(
 async def open_item_from_article(
     session: AsyncSession,
     article: Article,
-    version_payload: Mapping[str, Any],
+    version: ArticleVersion,
     *,
     config: ObligationConfig | None = None,
     now: datetime | None = None,
-) -> UpstreamItem | None:
+) -> UpstreamItem:
     """A portal article pushed with "obligation": true is an upstream item of its unit's level.
 
     Called by ingest in the ingest transaction; a later version of the same article is the same item.
     """
-    if not version_payload.get("obligation"):
-        return None
     unit = await session.get(Unit, article.unit_id)
     assert unit is not None and unit.id is not None
-    published = version_payload.get("published_at")
-    published_at = datetime.fromisoformat(published) if isinstance(published, str) else published
-    if not isinstance(published_at, datetime) or published_at.tzinfo is None:
-        published_at = article.created_at
     item = ItemIn(
         source=article.source_portal,
         guid=f"article:{article.external_id}",
         title=article.title,
         url=article.url,
-        published_at=published_at,
+        published_at=version.published_at,
         important=True,
-        doc_number=article.doc_number or version_payload.get("doc_number"),
-        category=version_payload.get("category"),
+        doc_number=article.doc_number or version.doc_number,
+        category=version.category,
         source_level=unit.level,
     )
     row, _, _ = await record_item(

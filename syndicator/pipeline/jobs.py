@@ -29,8 +29,9 @@ from channels.base import (
     RateLimitedError,
 )
 from channels.http import TRANSPORT_ERRORS, transport_error
-from syndicator import audit, metrics
+from syndicator import audit, events, metrics
 from syndicator.accounts import runtime_problems
+from syndicator.events import PublicationPublished
 from syndicator.models import (
     AccountStatus,
     Article,
@@ -41,7 +42,6 @@ from syndicator.models import (
     utcnow,
 )
 from syndicator.notify import notify
-from syndicator.obligations.fulfil import fulfil_from_publication
 from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import INTERNAL_ERROR, STALLED, Decision, backoff_seconds, decide_failure
 from syndicator.pipeline.records import WORKER, load_for_job, mark, store_remote
@@ -209,7 +209,7 @@ async def _record_published(
     store_remote(publication, result)
     mark(session, publication, PublicationState.PUBLISHED, remote_id=result.remote_id, url=result.url)
     log.info("publication_published", publication_id=publication.id, remote_id=result.remote_id)
-    await fulfil_from_publication(session, publication)  # Effect.FULFIL_OBLIGATIONS
+    await events.emit(session, PublicationPublished(publication_id))  # obligations fulfil targets
     article = await session.get(Article, publication.article_id)
     if article is not None and article.state == ArticleState.WITHDRAWN:
         # Withdrawn while this was being sent: the post that just appeared must go again.

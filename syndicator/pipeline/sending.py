@@ -13,7 +13,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import ArticleContent, ChannelAdapter, CorrectionStrategy, PublishResult
-from syndicator.articles import ArticleIn
 from syndicator.models import (
     Article,
     ArticleState,
@@ -25,7 +24,6 @@ from syndicator.models import (
     utcnow,
 )
 from syndicator.pipeline.records import REPLACES, mark
-from syndicator.review import SANITIZED_KEY
 
 
 @dataclass(frozen=True)
@@ -110,18 +108,16 @@ async def _live_previous(session: AsyncSession, publication: Publication) -> Pub
 
 
 def article_content(version: ArticleVersion, unit_name: str) -> ArticleContent:
-    payload = ArticleIn.model_validate(version.payload)
     return ArticleContent(
-        external_id=payload.external_id,
-        title=payload.title,
-        # Channels get the body the pre-publish checks sanitised, never the body as received.
-        body_html=version.payload.get(SANITIZED_KEY, payload.body_html),
-        url=str(payload.url),
+        external_id=version.external_id,
+        title=version.title,
+        body_html=version.body_to_send,
+        url=version.url,
         unit=unit_name,
-        published_at=payload.published_at,
+        published_at=version.published_at,
         version=version.number,
-        doc_number=payload.doc_number,
-        category=payload.category,
+        doc_number=version.doc_number,
+        category=version.category,
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from syndicator import admin
-from syndicator.models import CheckResult, Notification, Publication, PublicationState
+from syndicator.models import ArticleVersion, CheckResult, Notification, Publication, PublicationState
 from tests.support import (
     CORPUS,
     corpus_articles,
@@ -143,6 +143,12 @@ async def test_injected_markup_is_sanitised_before_it_reaches_a_channel(
     await run_worker(settings)
     stored = str(emulator_state(app_emulator.url)["articles"])
     assert "onerror" not in stored and "alert(1)" not in stored
+    async with db.transaction() as session:
+        (version,) = (await session.exec(select(ArticleVersion))).all()
+    # Both bodies are kept, in their own columns; the document as received stays as it came.
+    assert "onerror" in version.body_html and "onerror" not in (version.sanitized_html or "onerror")
+    assert (version.external_id, version.title) == (article["external_id"], article["title"])
+    assert version.payload["body_html"] == article["body_html"] and "sanitized_html" not in version.payload
 
 
 def test_check_command_exit_codes() -> None:

@@ -24,13 +24,14 @@ from syndicator.bot.client import build_bot
 from syndicator.bot.delivery import deliver_notifications
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.models import Article, ArticleVersion, Publication, PublicationState, User
+from syndicator.models import Article, Publication, PublicationState, User
 from syndicator.moderation.jobs import FUNCTIONS
 from syndicator.queue import connect
 from syndicator.workdays import WorkCalendar
 from syndicator.worker import shutdown, startup
 from tests.conftest import APP_SECRET_ENV
 from tests.fake_telegram import FakeTelegram, tg_user
+from tests.support import version_of
 
 TOKEN = "123456:TEST-TOKEN"
 CHAT = -1001234
@@ -95,7 +96,7 @@ async def world(db: Database, app_emulator: BackgroundServer) -> World:
         session.add(article)
         await session.flush()
         assert article.id is not None
-        version = ArticleVersion(article_id=article.id, number=1, content_hash="h", payload={})
+        version = version_of(article)
         session.add(version)
         await session.flush()
         assert version.id is not None

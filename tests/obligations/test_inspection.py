@@ -19,7 +19,7 @@ from syndicator.background_server import BackgroundServer
 from syndicator.cli.compliance import compliance_app
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.models import Article, ArticleVersion, CheckResult, Comment, Publication
+from syndicator.models import Article, CheckResult, Comment, Publication
 from syndicator.obligations.clock import SHANGHAI
 from syndicator.obligations.fulfil import detect_manual_reposts
 from syndicator.obligations.inspection import Inspection, Period, build_inspection
@@ -27,6 +27,7 @@ from syndicator.obligations.matching import RecentPost
 from syndicator.workdays import WorkCalendar
 from tests.obligations.conftest import EVENING, Org, open_item
 from tests.obligations.test_obligation_api import bearer
+from tests.support import version_of
 
 FROM, TO = date(2026, 11, 16), date(2026, 11, 29)  # two natural weeks, Monday to Sunday
 PERIOD = Period.of(FROM, TO, now=datetime(2026, 12, 1, tzinfo=UTC))
@@ -47,14 +48,7 @@ async def article(db: Database, org: Org, unit: str, key: str, *, review: str = 
         )
         session.add(row)
         await session.flush()
-        version = ArticleVersion(
-            article_id=row.id,
-            number=1,
-            content_hash=key,
-            payload={},
-            review_state=review,
-            received_at=beijing(20),
-        )
+        version = version_of(row, content_hash=key, review_state=review, received_at=beijing(20))
         session.add(version)
         await session.flush()
         assert row.id is not None and version.id is not None

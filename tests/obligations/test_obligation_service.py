@@ -11,7 +11,6 @@ from syndicator import admin
 from syndicator.db import Database
 from syndicator.models import (
     Article,
-    ArticleVersion,
     AuditEvent,
     ObligationState,
     Publication,
@@ -31,6 +30,7 @@ from syndicator.obligations.report import ReportQuery
 from syndicator.obligations.scope import ScopeError
 from syndicator.obligations.service import open_item_from_article
 from tests.obligations.conftest import EVENING, Org, item_in, obligations, open_item, target_for
+from tests.support import version_of
 
 DEADLINE = EVENING + timedelta(hours=12)
 
@@ -71,9 +71,7 @@ async def _publish(db: Database, org: Org, account: str, *, at: timedelta, body:
         session.add(article)
         await session.flush()
         assert article.id is not None
-        version = ArticleVersion(
-            article_id=article.id, number=1, content_hash="h" + account, payload={"body_html": body}
-        )
+        version = version_of(article, content_hash="h" + account, body_html=body)
         session.add(version)
         await session.flush()
         assert version.id is not None
@@ -237,9 +235,10 @@ async def test_portal_article_pushed_with_obligation_opens_an_item_of_its_units_
         )
         session.add(article)
         await session.flush()
-        payload = {"obligation": True, "published_at": EVENING.isoformat(), "category": "省政府办公厅文件"}
-        item = await open_item_from_article(session, article, payload, now=EVENING)
-        assert item is not None and item.source_level == "province"
-        assert await open_item_from_article(session, article, {"obligation": False}) is None
+        version = version_of(article, published_at=EVENING, category="省政府办公厅文件")
+        session.add(version)
+        await session.flush()
+        item = await open_item_from_article(session, article, version, now=EVENING)
+        assert item.source_level == "province" and item.category == "省政府办公厅文件"
     units = {r.unit_id for r in await obligations(db)}
     assert units == {org.units["南京市人民政府"], org.units["江宁区人民政府"]}

@@ -13,12 +13,13 @@ from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
-from syndicator.models import Article, ArticleVersion, ChannelAccount, Notification, Publication
+from syndicator.models import Article, ChannelAccount, Notification, Publication
 from syndicator.obligations.clock import SHANGHAI
 from syndicator.obligations.silence import due_stage, warn_silence
 from syndicator.workdays import WorkCalendar
 from tests.obligations.conftest import CONFIG, Org
 from tests.obligations.desk_support import sign_in
+from tests.support import version_of
 
 WORKDAYS = WorkCalendar().is_working_day
 
@@ -40,7 +41,7 @@ async def publish(db: Database, org: Org, account: str, at: datetime) -> None:
         )
         session.add(article)
         await session.flush()
-        version = ArticleVersion(article_id=article.id, number=1, content_hash=str(at), payload={})
+        version = version_of(article, content_hash=str(at))
         session.add(version)
         await session.flush()
         session.add(
