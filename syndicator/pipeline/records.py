@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import PublishResult
@@ -35,7 +37,7 @@ def mark(
     code: str | None = None,
     message: str | None = None,
     action: str | None = None,
-    **detail: object,
+    **detail: Any,
 ) -> None:
     """Set the state (with the platform's code and message, if any) and audit it."""
     publication.state = state
