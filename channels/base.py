@@ -167,8 +167,16 @@ class RateLimitedError(ChannelError):
     (0 when it says "now"; the caller adds its own margin). syndicator/quota.py then holds every
     caller on the same credential back until then."""
 
-    def __init__(self, message: str, *, retry_after: float, per_api: bool = False, **kwargs: object) -> None:
-        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        per_api: bool = False,
+        code: str | int | None = None,
+        platform: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, platform=platform)
         self.retry_after = retry_after
         # True when the platform limits only the API called (WeChat 45009's daily quota per API,
         # Weibo 10024 "special API"): the rest of the credential's calls may go on.

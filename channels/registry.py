@@ -25,10 +25,10 @@ def build_adapter(
     module_name, class_name = _ADAPTERS[account.platform].split(":")
     adapter_class = getattr(import_module(module_name), class_name)
     adapter = adapter_class(account=account, http=http, redis=redis, progress=progress)
-    return adapter  # type: ignore[no-any-return]
+    return adapter
 
 
 def capabilities_of(platform: Platform) -> Capabilities:
     """A platform's capabilities without building an adapter (they are the class's)."""
     module_name, class_name = _ADAPTERS[platform].split(":")
-    return getattr(import_module(module_name), class_name).capabilities  # type: ignore[no-any-return]
+    return getattr(import_module(module_name), class_name).capabilities

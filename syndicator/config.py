@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     # Feeds: [{"url": …, "source": "www.gov.cn", "level": "national"|"province", "unit": …}]
     obligation_feeds: list[dict[str, str]] = Field(default_factory=list)
     obligation_window_hours: float = 12
-    obligation_reminder_hours: list[float] = Field(default_factory=lambda: [4, 1])
+    obligation_reminder_hours: list[float] = Field(default_factory=lambda: [4.0, 1.0])
     obligation_platforms: list[str] = Field(default_factory=lambda: ["wechat", "weibo", "app"])
     obligation_important_categories: list[str] | None = None  # None: the built-in list
     compliance_silent_days: int = 14
@@ -160,7 +160,7 @@ class Settings(BaseSettings):
     # Comment intake follows the article's age (syndicator/moderation/cadence.py): poll every
     # interval while younger than its age (hours), stop after `comment_intake_stop_days`.
     comment_poll_schedule: list[tuple[float, float]] = Field(
-        default_factory=lambda: [(24, 120), (24 * 7, 1800)]
+        default_factory=lambda: [(24.0, 120.0), (24.0 * 7, 1800.0)]
     )
     comment_poll_old_seconds: float = 6 * 3600
     comment_intake_stop_days: float = 30

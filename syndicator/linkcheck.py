@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from typing import Any
 
 import structlog
 from redis.asyncio import Redis
@@ -90,7 +91,7 @@ class LinkChecker:
         await self._store(key, status, ttl)
         return status
 
-    async def _cached(self, key: str) -> dict[str, str] | None:
+    async def _cached(self, key: str) -> dict[str, Any] | None:
         if self._redis is None:
             return None
         try:
@@ -109,7 +110,7 @@ class LinkChecker:
             log.warning("link_cache_unavailable")
 
 
-def _outcome(url: str, task: asyncio.Future[LinkStatus], done: set[asyncio.Future[LinkStatus]]) -> LinkStatus:
+def _outcome(url: str, task: asyncio.Task[LinkStatus], done: set[asyncio.Task[LinkStatus]]) -> LinkStatus:
     if task not in done:
         return LinkStatus(url, "unchecked", "no answer in time")
     if task.exception() is not None:

@@ -22,7 +22,7 @@ from channels.redaction import redact, redact_value
 
 def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """structlog processor: runs after `format_exc_info`, so the traceback text is redacted too."""
-    return redact_value(dict(event))  # type: ignore[no-any-return]
+    return redact_value(dict(event))
 
 
 class _Stderr:
@@ -57,6 +57,7 @@ def configure_logging(level: str = "INFO", *, json: bool = False) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
+        # _Stderr has only the write/flush that PrintLogger calls, not all of TextIO.
         logger_factory=structlog.PrintLoggerFactory(_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )

@@ -119,8 +119,8 @@ async def _from_database(db: Database, now: datetime) -> list[Metric]:
         overdue = (
             await session.exec(
                 select(func.count()).where(
-                    (Obligation.state == ObligationState.OVERDUE)
-                    | ((Obligation.state == ObligationState.OPEN) & (col(Obligation.deadline_at) < now))
+                    (col(Obligation.state) == ObligationState.OVERDUE)
+                    | ((col(Obligation.state) == ObligationState.OPEN) & (col(Obligation.deadline_at) < now))
                 )
             )
         ).one()
@@ -151,7 +151,7 @@ async def _from_redis(redis: Redis | None, queue_name: str) -> list[Metric]:
         return [up]
     try:
         depth = await redis.zcard(queue_name)
-        events = {k.decode(): v.decode() for k, v in (await redis.hgetall(EVENTS_KEY)).items()}
+        events = {k.decode(): v.decode() for k, v in (await redis.hgetall(EVENTS_KEY)).items()}  # type: ignore[misc]  # redis-py types async commands as `Awaitable[T] | T`
     except (RedisError, OSError):
         up.add_metric([], 0)
         return [up]

@@ -123,7 +123,7 @@ def missing_secrets(settings: Settings, process: str) -> list[str]:
     callback = settings.wechat_callback_token.get_secret_value()
     session = settings.dashboard_session_secret.get_secret_value() or ingest
     chat = settings.moderation_chat_id is not None
-    wanted = {
+    by_process: dict[str, list[tuple[str, str | bool, str]]] = {
         "serve": [
             ("SYNDICATOR_INGEST_SECRET", ingest, "every portal webhook will be refused (401)"),
             (
@@ -135,7 +135,8 @@ def missing_secrets(settings: Settings, process: str) -> list[str]:
         ],
         "worker": [("SYNDICATOR_MODERATION_CHAT_ID", chat, "failures and comment cards reach no chat")],
         "bot": [("SYNDICATOR_MODERATION_CHAT_ID", chat, "the bot has no moderators' chat to post cards to")],
-    }[process]
+    }
+    wanted = by_process[process]
     return [f"{name} is not set: {effect}" for name, present, effect in wanted if not present]
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.app.adapter import _push_body as app_payload  # the app's wire body, as sent
@@ -135,7 +135,7 @@ async def default_cover_for(session: AsyncSession, unit_name: str) -> str | None
     """The unit's active WeChat account's default cover (read only)."""
     query = (
         select(ChannelAccount.default_cover)
-        .join(Unit, Unit.id == ChannelAccount.unit_id)  # type: ignore[arg-type]
+        .join(Unit, col(Unit.id) == col(ChannelAccount.unit_id))
         .where(
             Unit.name == unit_name,
             ChannelAccount.platform == "wechat",
@@ -156,7 +156,7 @@ async def preview_version(
     found = (
         await session.exec(
             select(ArticleVersion, Article)
-            .join(Article, Article.id == ArticleVersion.article_id)  # type: ignore[arg-type]
+            .join(Article, col(Article.id) == col(ArticleVersion.article_id))
             .where(ArticleVersion.id == version_id)
         )
     ).first()

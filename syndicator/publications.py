@@ -50,7 +50,7 @@ async def list_with_names(
     )
     if state:
         query = query.where(Publication.state == state)
-    return [tuple(row) for row in (await session.exec(query)).all()]  # type: ignore[misc]
+    return [(pub, title, name, platform) for pub, title, name, platform in (await session.exec(query)).all()]
 
 
 async def retry_publication(session: AsyncSession, publication_id: int, *, actor: str) -> Publication:
@@ -84,4 +84,8 @@ async def retry_failed_of_account(
             )
         )
     ).all()
-    return [await retry_publication(session, publication_id, actor=actor) for publication_id in failed]
+    return [
+        await retry_publication(session, publication_id, actor=actor)
+        for publication_id in failed
+        if publication_id is not None
+    ]

@@ -144,7 +144,7 @@ class Quota:
         ttl_ms = int((until - now) * 1000) + KEY_SLACK_MS
         key = f"{credential.key}:blocked" + (f":{use.value}" if use else "")
         try:
-            until = float(await self.redis.eval(_BLOCK_SCRIPT, 1, key, until, ttl_ms))
+            until = float(await self.redis.eval(_BLOCK_SCRIPT, 1, key, str(until), str(ttl_ms)))  # type: ignore[misc]  # redis-py types async commands as `Awaitable[T] | T`
         except RedisError as exc:
             log.warning("quota_unavailable", credential=credential.key, error=str(exc))
         log.warning("quota_blocked", credential=credential.key, seconds=round(until - now, 1))
@@ -202,6 +202,9 @@ class GuardedAdapter:
 
     async def refresh_auth(self) -> None:
         await self.inner.refresh_auth()
+
+    async def verify(self) -> None:
+        await self._call(Use.BACKGROUND, self.inner.verify)
 
     async def aclose(self) -> None:
         await self.inner.aclose()

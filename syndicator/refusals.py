@@ -26,11 +26,11 @@ async def count_refusal(
 
 
 async def _upsert(session: AsyncSession, **key: object) -> None:
-    table = RefusalCount.__table__  # type: ignore[attr-defined]
+    table = RefusalCount.__table__  # type: ignore[attr-defined]  # sqlmodel sets __table__ but does not declare it
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     statement = insert(table).values(**key, count=1)
     statement = statement.on_conflict_do_update(
         index_elements=["action", "reason", "source", "minute"], set_={"count": table.c.count + 1}
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)

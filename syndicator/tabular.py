@@ -54,7 +54,7 @@ def _xlsx_value(value: object) -> object:
 
 def new_book() -> Workbook:
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.worksheets[0])  # the default sheet a new book starts with
     return book
 
 

@@ -135,7 +135,7 @@ class AppAdapter:
         path: str,
         body: dict[str, Any] | None = None,
         *,
-        params: dict[str, str] | None = None,
+        params: dict[str, str | int] | None = None,
         idempotency_key: str | None = None,
         missing_ok: bool = False,
     ) -> dict[str, Any]:

@@ -105,7 +105,7 @@ def create_app(
     app.state.wechat = state
     app.state.faults = injector
     app.add_middleware(FaultInjectionMiddleware, injector=injector)
-    app.add_exception_handler(WeChatError, _error_answer)  # type: ignore[arg-type]
+    app.add_exception_handler(WeChatError, _error_answer)  # type: ignore[arg-type]  # Starlette types handlers for Exception, not the class they are added for
     app.include_router(_token_routes(state))
     app.include_router(_publish_routes(state))
     app.include_router(_comment_routes(state))
@@ -225,7 +225,7 @@ def _publish_routes(state: EmulatorState) -> APIRouter:
 
     @router.post("/freepublish/submit")
     async def submit(body: Body) -> dict[str, Any]:
-        media_id = body.get("media_id")
+        media_id = body.get("media_id", "")
         articles = _known(state.drafts, media_id)
         del state.drafts[media_id]  # "Draft removed from box once 发布" (draft/get doc)
         publish_id, msg_data_id = str(next(state.ids)), str(next(state.ids))

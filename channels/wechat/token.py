@@ -88,7 +88,7 @@ class RedisCache:
         await self._redis.set(key, value, px=max(int(ttl * 1000), 1))
 
     async def hgetall(self, key: str) -> dict[str, str]:
-        raw = await self._redis.hgetall(key)  # type: ignore[misc]
+        raw = await self._redis.hgetall(key)  # type: ignore[misc]  # redis-py types async commands as `Awaitable[T] | T`
         return {str(_text(k)): str(_text(v)) for k, v in raw.items()}
 
     async def hset(self, key: str, field: str, value: str, ttl: float | None = None) -> None:
@@ -99,10 +99,10 @@ class RedisCache:
             await pipe.execute()
 
     async def hdel(self, key: str, field: str) -> None:
-        await self._redis.hdel(key, field)  # type: ignore[misc]
+        await self._redis.hdel(key, field)  # type: ignore[misc]  # redis-py types async commands as `Awaitable[T] | T`
 
     async def count(self, key: str, field: str) -> None:
-        await self._redis.hincrby(key, field, 1)  # type: ignore[misc]
+        await self._redis.hincrby(key, field, 1)  # type: ignore[misc]  # redis-py types async commands as `Awaitable[T] | T`
 
     def lock(self, key: str) -> AbstractAsyncContextManager[object]:
         return self._redis.lock(key, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS)

@@ -114,7 +114,7 @@ def create_app(
     app.add_middleware(FaultInjectionMiddleware, injector=injector)
     app.add_middleware(RequestLog, state=app.state.weibo)  # outermost: sees injected answers too
     app.include_router(fault_control_router(injector))
-    app.add_exception_handler(WeiboApiError, _error_answer)  # type: ignore[arg-type]
+    app.add_exception_handler(WeiboApiError, _error_answer)  # type: ignore[arg-type]  # Starlette types handlers for Exception, not the class they are added for
     _add_status_routes(app)
     _add_comment_routes(app)
     _add_control_routes(app)

@@ -94,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
 
 SWAGGER_STATIC = "/static/swagger-ui"
 # swagger-ui-py ships Swagger UI 5 (FastAPI's OpenAPI 3.1 needs 5; swagger-ui-bundle has only 4).
+# swagger-ui-py is a dependency (pyproject.toml), so its spec is never None.
 SWAGGER_ASSETS = Path(importlib.util.find_spec("swagger_ui").origin or "").parent / "static"  # type: ignore[union-attr]
 
 

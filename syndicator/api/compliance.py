@@ -163,7 +163,7 @@ class InspectionFormat(StrEnum):
     "/compliance/inspection",
     summary="Inspection export per account and period (政务新媒体检查指标)",
     response_model=Inspection,
-    responses={200: {"content": {"text/csv": {}, XLSX: {}}}} | REPORT_PROBLEMS,
+    responses={200: {"content": {"text/csv": {}, XLSX: {}}}, **REPORT_PROBLEMS},
 )
 async def compliance_inspection(
     session: SessionDep,

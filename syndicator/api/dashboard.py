@@ -245,7 +245,7 @@ async def dashboard(request: Request, api: StateDep, viewer: AnyViewerDep, filte
         return RedirectResponse("/dashboard/login", status_code=303)
     if not is_officer(viewer.user):
         return RedirectResponse(home_of(viewer.user), status_code=303)
-    common = {
+    common: dict[str, Any] = {
         "user": viewer.user,
         "csrf": viewer.csrf,
         "filters": filters,

@@ -42,7 +42,7 @@ class ApiState:
 
 
 def get_state(request: Request) -> ApiState:
-    return request.app.state.api  # type: ignore[no-any-return]
+    return request.app.state.api
 
 
 StateDep = Annotated[ApiState, Depends(get_state)]

@@ -43,9 +43,9 @@ class CallerScope:
         wanted = set(article_ids)
         if self.unit_ids is None or not wanted:
             return wanted
-        rows = await session.exec(
-            select(Article.id).where(col(Article.id).in_(sorted(wanted)), self.condition(Article.unit_id))
-        )
+        in_scope = self.condition(Article.unit_id)
+        assert in_scope is not None  # unit_ids is set here
+        rows = await session.exec(select(Article.id).where(col(Article.id).in_(sorted(wanted)), in_scope))
         return {row for row in rows.all() if row is not None}
 
 

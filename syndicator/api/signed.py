@@ -158,7 +158,7 @@ async def consume(state: ApiState, signature: str) -> WebhookDelivery | None:
     horizon = utcnow() - timedelta(seconds=2 * state.settings.signature_tolerance_seconds)
     try:
         async with state.db.transaction() as session:
-            await session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.received_at) < horizon))  # type: ignore[call-overload]
+            await session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.received_at) < horizon))
             session.add(WebhookDelivery(signature=signature))
         return None
     except IntegrityError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from redis.exceptions import RedisError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator.admin import account_by_ref
-from syndicator.articles import ArticleIn, ingest_article
+from syndicator.articles import ArticleIn, IngestOutcome, ingest_article
 from syndicator.cli.admin import accounts_app, units_app, users_app
 from syndicator.cli.comments import comments_app
 from syndicator.cli.compliance import compliance_app
@@ -185,13 +186,15 @@ def ingest(files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=Fal
     for path, payload, _ in checked:
         assert payload is not None
 
-        async def work(session: AsyncSession, payload: ArticleIn = payload, path: Path = path) -> Any:
+        async def work(
+            session: AsyncSession, payload: ArticleIn = payload, path: Path = path
+        ) -> IngestOutcome:
             return await ingest_article(
                 session, payload, actor=CLI_ACTOR, source=str(path), review=review_policy(get_settings())
             )
 
         outcome = in_transaction(work)
-        on_queue(lambda redis, ids=outcome.publication_ids: enqueue_publish_all(redis, ids))
+        on_queue(partial(enqueue_publish_all, publication_ids=outcome.publication_ids))
         typer.echo(
             f"{path}: article {outcome.article.id} {outcome.status}, "
             f"version {outcome.version.number}, {len(outcome.publication_ids)} publication(s) queued"

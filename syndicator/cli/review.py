@@ -10,7 +10,7 @@ import typer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from syndicator import admin
-from syndicator.checks.base import CheckInput
+from syndicator.checks.base import CheckInput, Severity
 from syndicator.cli.support import fail, in_transaction, on_queue, print_rows
 from syndicator.config import get_settings
 from syndicator.queue import enqueue_publish_all
@@ -70,7 +70,8 @@ def _with_link_statuses(inp: CheckInput) -> CheckInput:
     from syndicator.linkcheck import link_checker
 
     settings = get_settings()
-    severity = "block" if settings.link_check == "block" else "warn"  # asked for: "off" means warn here
+    # Asked for: "off" means warn here.
+    severity: Severity = "block" if settings.link_check == "block" else "warn"
     checker = link_checker(settings.model_copy(update={"link_check": severity}), None)
     assert checker is not None
 

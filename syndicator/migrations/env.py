@@ -41,6 +41,7 @@ def run_offline(url: str) -> None:
 
 
 url = config.get_main_option("sqlalchemy.url")
+assert url, "syndicator.migrate sets sqlalchemy.url"
 if context.is_offline_mode():
     run_offline(url)
 else:

@@ -159,14 +159,14 @@ async def ingest_comments(
     known = await _known_hashes(session, account.platform, sorted(skipped))
     revised: list[Comment] = []
     for remote_id in sorted(skipped):
-        row = rows[remote_id]
-        if known.get(remote_id) == row["content_hash"]:
+        fresh = rows[remote_id]
+        if known.get(remote_id) == fresh["content_hash"]:
             result.unchanged += 1
             continue
         current = await _load(session, account.platform, remote_id)
-        fields = {name: row[name] for name in _SCREENED_FIELDS}
+        fields = {name: fresh[name] for name in _SCREENED_FIELDS}
         revised.append(
-            _revise(session, current, latest[remote_id], row["content_hash"], fields, chat_id=chat_id)
+            _revise(session, current, latest[remote_id], fresh["content_hash"], fields, chat_id=chat_id)
         )
     if revised:
         await session.flush()
@@ -186,9 +186,9 @@ async def ingest_comments(
     # a third of the intake for nothing: these rows are never loaded as objects here).
     connection = await session.connection()
     if notifications:
-        await connection.execute(insert(Notification.__table__), notifications)  # type: ignore[arg-type]
+        await connection.execute(insert(Notification.__table__), notifications)  # type: ignore[attr-defined]  # sqlmodel sets __table__ on table models but does not declare it
     if audits:
-        await connection.execute(insert(AuditEvent.__table__), audits)  # type: ignore[arg-type]
+        await connection.execute(insert(AuditEvent.__table__), audits)  # type: ignore[attr-defined]  # sqlmodel sets __table__ on table models but does not declare it
     _log_page(account, result)
     return result
 
@@ -217,11 +217,11 @@ async def _insert(session: AsyncSession, rows: list[dict[str, Any]]) -> list[_St
     in, once, with its own card."""
     if not rows:
         return []
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(Comment.__table__)  # type: ignore[attr-defined]
+        dialect.insert(Comment.__table__)  # type: ignore[attr-defined]  # sqlmodel sets __table__ on table models but does not declare it
         .on_conflict_do_nothing(index_elements=["platform", "remote_id"])
-        .returning(Comment.__table__.c.id, Comment.__table__.c.remote_id)  # type: ignore[attr-defined]
+        .returning(Comment.__table__.c.id, Comment.__table__.c.remote_id)  # type: ignore[attr-defined]  # as above
     )
     inserted = await (await session.connection()).execute(statement, rows)
     ids = {remote_id: comment_id for comment_id, remote_id in inserted.all()}

@@ -59,7 +59,7 @@ def calendar(ctx: dict[str, Any]) -> WorkCalendar:
     if "work_calendar" not in ctx:
         deps: PipelineDeps = ctx["deps"]
         ctx["work_calendar"] = WorkCalendar.from_file(deps.settings.holiday_schedule_file)
-    return ctx["work_calendar"]  # type: ignore[no-any-return]
+    return ctx["work_calendar"]
 
 
 def auto_reject_spam(ctx: dict[str, Any]) -> bool:
@@ -302,16 +302,16 @@ async def remind_reply_deadlines(ctx: dict[str, Any]) -> int:
 
 
 FUNCTIONS = [
-    func(poll_comments, keep_result=0),  # type: ignore[arg-type]
-    func(poll_account_comments, keep_result=0, max_tries=3),  # type: ignore[arg-type]
-    func(apply_decision, keep_result=0, max_tries=MAX_APPLY_TRIES + 2),  # type: ignore[arg-type]
-    func(reconcile_comment_decisions, keep_result=0),  # type: ignore[arg-type]
-    func(remind_reply_deadlines, keep_result=0),  # type: ignore[arg-type]
+    func(poll_comments, keep_result=0),
+    func(poll_account_comments, keep_result=0, max_tries=3),
+    func(apply_decision, keep_result=0, max_tries=MAX_APPLY_TRIES + 2),
+    func(reconcile_comment_decisions, keep_result=0),
+    func(remind_reply_deadlines, keep_result=0),
 ]
 
 CRON_JOBS = [
     # Only a tick: the platforms are called when an intake row is due (cadence, rate-limit reset).
-    cron(poll_comments, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),  # type: ignore[arg-type]
-    cron(reconcile_comment_decisions, second={20}, unique=True),  # type: ignore[arg-type]
-    cron(remind_reply_deadlines, minute=set(range(0, 60, 10)), second={40}, unique=True),  # type: ignore[arg-type]
+    cron(poll_comments, second=set(range(0, 60, 5)), unique=True, run_at_startup=True),
+    cron(reconcile_comment_decisions, second={20}, unique=True),
+    cron(remind_reply_deadlines, minute=set(range(0, 60, 10)), second={40}, unique=True),
 ]

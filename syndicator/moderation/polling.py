@@ -62,11 +62,12 @@ async def open_intakes(
     have = {(account_id, target) for account_id, target in opened}
     added = 0
     for account in (a for a in accounts if has_feed(a.platform) and (a.id, "") not in have):
+        assert account.id is not None  # a stored row has its key
         session.add(CommentIntake(account_id=account.id, target="", started_at=now, next_poll_at=now))
         added += 1
     by_id = {a.id: a for a in accounts if not has_feed(a.platform)}
     if by_id:
-        has_row = exists().where(CommentIntake.publication_id == Publication.id)
+        has_row = exists().where(col(CommentIntake.publication_id) == col(Publication.id))
         published = await session.exec(
             select(Publication).where(
                 Publication.state == PublicationState.PUBLISHED,
@@ -79,6 +80,7 @@ async def open_intakes(
             if not publication.remote_id:
                 continue
             account = by_id[publication.account_id]
+            assert account.id is not None  # a stored row has its key
             result = PublishResult(publication.remote_id, details=publication.remote_details or {})
             target = target_of(account, result)
             if target is None or (account.id, target) in have:
@@ -141,7 +143,9 @@ async def read_intake(
     the account; the row is not rescheduled here). Other platform errors end this read and put
     the row on its cadence; a PermanentError on an article (deleted, comments closed) stops it.
     """
-    cursor, results, error = intake.cursor, [], None
+    cursor = intake.cursor
+    results: list[IngestResult] = []
+    error: ChannelError | None = None
     for _ in range(MAX_PAGES_PER_RUN):
         try:
             page = await _read(adapter, intake, cursor)
@@ -198,7 +202,7 @@ async def defer_account(db: Database, account_id: int, until: datetime) -> None:
         await session.exec(
             update(CommentIntake)
             .where(
-                CommentIntake.account_id == account_id,
+                col(CommentIntake.account_id) == account_id,
                 col(CommentIntake.stopped_at).is_(None),
                 col(CommentIntake.next_poll_at) < until,
             )
@@ -210,7 +214,7 @@ async def poll_soon(session: AsyncSession, account_id: int, now: datetime) -> No
     """Read the account's running feeds and articles at the next tick (after a burst of comments)."""
     await session.exec(
         update(CommentIntake)
-        .where(CommentIntake.account_id == account_id, col(CommentIntake.stopped_at).is_(None))
+        .where(col(CommentIntake.account_id) == account_id, col(CommentIntake.stopped_at).is_(None))
         .values(next_poll_at=now)
     )
 

@@ -14,10 +14,15 @@ class Finding(Protocol):
 
 
 class Screening(Protocol):
-    findings: Iterable[Any]
-    masked_text: str
-    auto_reject: bool
-    kinds: set[str]
+    # Read-only members, so that frozen dataclasses (checks.comments.CommentScreening) match.
+    @property
+    def findings(self) -> Iterable[Any]: ...
+    @property
+    def masked_text(self) -> str: ...
+    @property
+    def auto_reject(self) -> bool: ...
+    @property
+    def kinds(self) -> set[str]: ...
 
 
 class Screener(Protocol):
@@ -28,7 +33,7 @@ def default_screener() -> Screener:
     """The shared screening; imported late so this package loads even where checks are absent."""
     from syndicator.checks.comments import screen_comment
 
-    return screen_comment  # type: ignore[return-value]
+    return screen_comment
 
 
 def findings_as_dicts(findings: Iterable[Any]) -> list[dict[str, Any]]:

@@ -64,6 +64,7 @@ async def account_activity(
             )
         )
     ).all():
+        assert at is not None  # the window's bounds exclude NULL
         recent[account_id].append(at)
     last = dict(
         (
@@ -78,7 +79,7 @@ async def account_activity(
     for account in accounts:
         assert account.id is not None
         unit = tree.units[account.unit_id]
-        updates = recent.get(account.id) or ([last[account.id]] if last.get(account.id) else [])
+        updates = recent.get(account.id) or ([latest] if (latest := last.get(account.id)) else [])
         problems = frequency_problems(
             level=unit.level,
             updates=updates,

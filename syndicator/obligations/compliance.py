@@ -128,8 +128,8 @@ def summary_text(report: ComplianceReport) -> str:
     if report.activity:
         lines.append("")
         lines.append(f"更新频率预警 {len(report.activity)} 个账号：")
-        for row in report.activity[:10]:
-            lines.append(f"· {row.unit_name}「{row.account_name}」：{'；'.join(row.problems)}")
+        for activity in report.activity[:10]:
+            lines.append(f"· {activity.unit_name}「{activity.account_name}」：{'；'.join(activity.problems)}")
         if len(report.activity) > 10:
             lines.append(f"……另有 {len(report.activity) - 10} 个账号。")
     return "\n".join(lines)

@@ -85,7 +85,7 @@ async def _pending_on_account(
         .join(UpstreamItem, col(UpstreamItem.id) == col(Obligation.item_id))
         .where(Obligation.account_id == account_id, col(Obligation.state).in_(PENDING))
         .order_by(col(Obligation.deadline_at))
-        .with_for_update(of=Obligation)  # type: ignore[arg-type]
+        .with_for_update(of=Obligation)
     )
     return [
         (ob, ItemKey(item.id or 0, item.url, item.doc_number, item.title), item.published_at)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
@@ -80,7 +81,7 @@ class Reposts(BaseModel):
     missed: int = 0
     waived: int = 0
     open: int = 0
-    obligation_ids: dict[str, list[int]] = Field(default_factory=lambda: defaultdict(list))
+    obligation_ids: dict[str, list[int]] = Field(default_factory=lambda: defaultdict[str, list[int]](list))
 
 
 class Silence(BaseModel):
@@ -105,7 +106,7 @@ class Comments(BaseModel):
     received: int = 0
     replied: int = 0
     replied_on_time: int = 0
-    comment_ids: dict[str, list[int]] = Field(default_factory=lambda: defaultdict(list))
+    comment_ids: dict[str, list[int]] = Field(default_factory=lambda: defaultdict[str, list[int]](list))
 
 
 class Held(BaseModel):
@@ -139,10 +140,10 @@ class Inspection(BaseModel):
     municipal_min_per_week: int
     accounts: list[AccountInspection]
     # Detail rows, for the per-indicator sheets: (account id, row) pairs, each row naming its ids.
-    publications: list[dict[str, object]] = Field(default_factory=list)
-    targets: list[dict[str, object]] = Field(default_factory=list)
-    comment_rows: list[dict[str, object]] = Field(default_factory=list)
-    findings: list[dict[str, object]] = Field(default_factory=list)
+    publications: list[dict[str, Any]] = Field(default_factory=list)
+    targets: list[dict[str, Any]] = Field(default_factory=list)
+    comment_rows: list[dict[str, Any]] = Field(default_factory=list)
+    findings: list[dict[str, Any]] = Field(default_factory=list)
 
 
 async def build_inspection(
@@ -226,7 +227,10 @@ async def _updates(
 ) -> dict[int, dict[int, datetime]]:
     published = col(Publication.published_at)
     query = (
-        select(Publication.id, Publication.account_id, published, Article.title, Article.id)
+        # sqlmodel's select() is typed for at most four columns
+        select(  # type: ignore[call-overload]
+            col(Publication.id), col(Publication.account_id), published, col(Article.title), col(Article.id)
+        )
         .join(Article, col(Article.id) == col(Publication.article_id))
         .where(col(Publication.account_id).in_(ids), published >= period.start, published < period.end)
         .order_by(published)
@@ -253,7 +257,7 @@ async def _last_before(session: AsyncSession, ids: list[int], start: datetime) -
         .where(col(Publication.account_id).in_(ids), published < start)
         .group_by(col(Publication.account_id))
     )
-    return dict((await session.exec(query)).all())
+    return {account_id: at for account_id, at in (await session.exec(query)).all() if at is not None}
 
 
 async def _reposts(
@@ -279,6 +283,7 @@ async def _reposts(
         TargetStatus.OPEN: "open",
     }
     for ob, item in (await session.exec(query)).all():
+        assert ob.id is not None  # a stored row has its key
         status = status_at(
             as_of=period.end,
             deadline_at=ob.deadline_at,
@@ -290,7 +295,7 @@ async def _reposts(
         line.due += 1
         name = names[status]
         setattr(line, name, getattr(line, name) + 1)
-        line.obligation_ids[name].append(ob.id)  # type: ignore[arg-type]
+        line.obligation_ids[name].append(ob.id)
         result.targets.append(
             {
                 "account_id": ob.account_id,
@@ -320,17 +325,23 @@ async def _comments(
     )
     found: dict[int, Comments] = defaultdict(Comments)
     for comment in (await session.exec(query)).all():
+        assert comment.id is not None  # a stored row has its key
         line = found[comment.account_id]
         line.received += 1
-        line.comment_ids["received"].append(comment.id)  # type: ignore[arg-type]
+        line.comment_ids["received"].append(comment.id)
         replied = comment.replied_at is not None and comment.replied_at < period.end
-        on_time = replied and comment.reply_due_at is not None and comment.replied_at <= comment.reply_due_at  # type: ignore[operator]
+        on_time = (
+            replied
+            and comment.replied_at is not None  # as `replied` says; mypy does not narrow through a bool
+            and comment.reply_due_at is not None
+            and comment.replied_at <= comment.reply_due_at
+        )
         if replied:
             line.replied += 1
-            line.comment_ids["replied"].append(comment.id)  # type: ignore[arg-type]
+            line.comment_ids["replied"].append(comment.id)
         if on_time:
             line.replied_on_time += 1
-            line.comment_ids["replied_on_time"].append(comment.id)  # type: ignore[arg-type]
+            line.comment_ids["replied_on_time"].append(comment.id)
         result.comment_rows.append(
             {
                 "account_id": comment.account_id,
@@ -364,13 +375,14 @@ async def _held(
     )
     found: dict[int, Held] = defaultdict(Held)
     for finding, version, article in (await session.exec(query)).all():
+        assert version.id is not None and finding.id is not None  # stored rows have their keys
         line = found[article.unit_id]
         if version.id not in line.version_ids:
-            line.version_ids.append(version.id)  # type: ignore[arg-type]
+            line.version_ids.append(version.id)
             line.versions += 1
         category = category_of(finding.rule)
         line.findings[category] = line.findings.get(category, 0) + 1
-        line.finding_ids.append(finding.id)  # type: ignore[arg-type]
+        line.finding_ids.append(finding.id)
         result.findings.append(
             {
                 "unit_id": article.unit_id,

@@ -122,7 +122,7 @@ def to_xlsx(data: Inspection) -> bytes:
         [
             [names[r["account_id"]], r["publication_id"], r["article_id"], r["title"], r["at"]]
             for r in data.publications
-        ],  # type: ignore[index]
+        ],
     )
     add_sheet(
         book,
@@ -140,7 +140,7 @@ def to_xlsx(data: Inspection) -> bytes:
         ],
         [
             [
-                names[r["account_id"]],  # type: ignore[index]
+                names[r["account_id"]],
                 r["obligation_id"],
                 r["item_id"],
                 r["title"],
@@ -204,7 +204,7 @@ def to_xlsx(data: Inspection) -> bytes:
         ["账号", "留言编号", "收到时间", "答复期限", "回复时间", "按时回复"],
         [
             [
-                names[r["account_id"]],  # type: ignore[index]
+                names[r["account_id"]],
                 r["comment_id"],
                 r["received_at"],
                 r["reply_due_at"],
@@ -232,7 +232,7 @@ def to_xlsx(data: Inspection) -> bytes:
         ],
         [
             [
-                units.get(r["unit_id"], r["unit_id"]),  # type: ignore[arg-type]
+                units.get(r["unit_id"], r["unit_id"]),
                 r["finding_id"],
                 r["version_id"],
                 r["article_id"],
@@ -253,7 +253,7 @@ def to_xlsx(data: Inspection) -> bytes:
 
 
 def _dates(days: Sequence[object]) -> str:
-    return "、".join(f"{d:%m-%d}" for d in days)  # type: ignore[str-format]
+    return "、".join(f"{d:%m-%d}" for d in days)
 
 
 MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8", "xlsx": XLSX}

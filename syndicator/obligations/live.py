@@ -152,8 +152,8 @@ async def _band_counts(session: AsyncSession, scope: Scope) -> dict[str, int]:
         query = query.join(ChannelAccount, col(ChannelAccount.id) == col(Ob.account_id))
     query = query.where(*conditions(scope), or_(status["open"], status["overdue"])).group_by("band")
     counts = {b.value: 0 for b in Band}
-    for row in (await session.exec(query)).all():
-        counts[row.band] = row.n
+    for band_value, n in (await session.exec(query)).all():
+        counts[band_value] = n
     return counts
 
 
@@ -282,11 +282,14 @@ async def target_detail(
             select(AuditEvent)
             .where(
                 or_(
-                    and_(AuditEvent.object_type == "obligation", AuditEvent.object_id == str(obligation.id)),
+                    and_(
+                        col(AuditEvent.object_type) == "obligation",
+                        col(AuditEvent.object_id) == str(obligation.id),
+                    ),
                     and_(  # the item's arrival opened this target (audited once per item)
-                        AuditEvent.object_type == "upstream_item",
-                        AuditEvent.object_id == str(obligation.item_id),
-                        AuditEvent.action == "obligation.opened",
+                        col(AuditEvent.object_type) == "upstream_item",
+                        col(AuditEvent.object_id) == str(obligation.item_id),
+                        col(AuditEvent.action) == "obligation.opened",
                     ),
                 )
             )

@@ -90,7 +90,7 @@ async def run_clock(session: AsyncSession, *, now: datetime, config: ObligationC
             col(Obligation.deadline_at) <= (now + horizon if horizon else now),
         )
         .order_by(col(Obligation.deadline_at), col(Obligation.id))
-        .with_for_update(of=Obligation, skip_locked=True)  # type: ignore[arg-type]
+        .with_for_update(of=Obligation, skip_locked=True)
     )
     groups: dict[tuple[int, str], list[Due]] = defaultdict(list)
     items: dict[int, tuple[UpstreamItem, datetime]] = {}
@@ -115,10 +115,10 @@ async def run_clock(session: AsyncSession, *, now: datetime, config: ObligationC
         digests: list[tuple[int | None, list[Due], str]] = [
             (config.chat_id, due, digest_key(item_id, label, first))
         ]
-        for chat_id, unit_ids in chats:
+        for unit_chat_id, unit_ids in chats:
             mine = [d for d in due if d.unit_id in unit_ids]
             if mine:
-                digests.append((chat_id, mine, digest_key(item_id, label, first, chat_id)))
+                digests.append((unit_chat_id, mine, digest_key(item_id, label, first, unit_chat_id)))
         for chat_id, covered, key in digests:
             text = digest_text(
                 label, title=item.title, doc_number=item.doc_number, deadline=deadline, due=covered

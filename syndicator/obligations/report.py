@@ -123,7 +123,7 @@ def conditions(scope: Scope) -> list[ColumnElement[bool]]:
 def status_conditions(as_of: datetime) -> dict[str, ColumnElement[bool]]:
     recorded = col(Ob.updated_at) <= as_of
     fulfilled = and_(col(Ob.state).in_(FULFILLED), recorded)
-    waived = and_(Ob.state == ObligationState.WAIVED, recorded)
+    waived = and_(col(Ob.state) == ObligationState.WAIVED, recorded)
     pending = not_(or_(fulfilled, waived))
     return {
         "on_time": and_(fulfilled, col(Ob.fulfilled_at) <= col(Ob.deadline_at)),
@@ -216,6 +216,7 @@ async def _delays_by_unit(session: AsyncSession, scope: Scope) -> dict[int, list
     for unit_id, fulfilled_at, published_at in (
         await session.exec(query.where(*conditions(scope), status["fulfilled"]))
     ).all():
+        assert fulfilled_at is not None  # status['fulfilled'] implies a fulfilment time
         found.setdefault(unit_id, []).append(hours_between(published_at, fulfilled_at))
     return found
 

@@ -64,7 +64,7 @@ class UnitTree:
 
 async def load_tree(session: AsyncSession) -> UnitTree:
     rows = (await session.exec(select(Unit.id, Unit.name, Unit.level, Unit.parent_id))).all()
-    units = {r[0]: UnitInfo(r[0], r[1], r[2], r[3]) for r in rows}
+    units = {r[0]: UnitInfo(r[0], r[1], r[2], r[3]) for r in rows if r[0] is not None}
     children: dict[int | None, list[int]] = defaultdict(list)
     for unit in units.values():
         children[unit.parent_id].append(unit.id)

@@ -160,7 +160,7 @@ async def open_targets(
         if account_id not in have
     ]
     for start in range(0, len(rows), 1000):
-        await session.exec(insert(Obligation).values(rows[start : start + 1000]))  # type: ignore[call-overload]
+        await session.exec(insert(Obligation).values(rows[start : start + 1000]))
     if rows:
         audit.record(
             session,

@@ -76,7 +76,7 @@ async def start(
     assert user.id is not None and token.id is not None
     await session.exec(
         delete(DashboardSession).where(col(DashboardSession.expires_at) < utcnow() - timedelta(days=1))
-    )  # type: ignore[call-overload]
+    )
     session_id = secrets.token_urlsafe(32)
     session.add(
         DashboardSession(

@@ -129,14 +129,14 @@ async def warn_silence(
     quiet = await quiet_accounts(session, now=now, silent_after=config.silent_after, min_days=first or 0)
     stages: dict[str, list[tuple[int, Quiet]]] = defaultdict(list)
     for q in quiet if first is not None else []:
-        stage = due_stage(q.days, config.silence_warn_days)
-        if stage is None:
+        day = due_stage(q.days, config.silence_warn_days)
+        if day is None:
             continue
-        claimed = await _record(session, q.account_id, f"day{stage}", q.since)
-        for lower in (s for s in config.silence_warn_days if s < stage):  # missed earlier stages: done
+        claimed = await _record(session, q.account_id, f"day{day}", q.since)
+        for lower in (s for s in config.silence_warn_days if s < day):  # missed earlier stages: done
             await _record(session, q.account_id, f"day{lower}", q.since)
         if claimed is not None:
-            stages[f"day{stage}"].append((claimed, q))
+            stages[f"day{day}"].append((claimed, q))
     if config.county_missed_day_warning:
         for stage, rows in (await _county_misses(session, now, is_working_day)).items():
             stages[stage].extend(rows)
@@ -145,11 +145,13 @@ async def warn_silence(
     for stage, rows in stages.items():
         first_id = min(r[0] for r in rows)
         accounts = [q for _, q in rows]
-        targets = [(config.chat_id, accounts, f"silence-digest:{stage}:{first_id}")]
-        for chat_id, unit_ids in chats:
+        targets: list[tuple[int | None, list[Quiet], str]] = [
+            (config.chat_id, accounts, f"silence-digest:{stage}:{first_id}")
+        ]
+        for unit_chat_id, unit_ids in chats:
             mine = [q for q in accounts if q.unit_id in unit_ids]
             if mine:
-                targets.append((chat_id, mine, f"silence-digest:{stage}:{first_id}:chat:{chat_id}"))
+                targets.append((unit_chat_id, mine, f"silence-digest:{stage}:{first_id}:chat:{unit_chat_id}"))
         for chat_id, covered, key in targets:
             text = silence_text(stage, covered, veto_days=config.silent_after.days)
             payload = {"stage": stage, "account_ids": [q.account_id for q in covered]}

@@ -56,7 +56,7 @@ class PipelineDeps:
         if config not in self._adapters:
             adapter = build_adapter(config, self.http, self.redis, PublicationProgress(self.db))
             if self.quota is not None:
-                adapter = GuardedAdapter(adapter, self.quota, credential_of(config))  # type: ignore[assignment]
+                adapter = GuardedAdapter(adapter, self.quota, credential_of(config))
             self._adapters[config] = adapter
         return self._adapters[config]
 

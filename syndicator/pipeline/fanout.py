@@ -15,7 +15,7 @@ async def target_accounts(session: AsyncSession, unit: Unit) -> list[ChannelAcco
     routed = get_settings().routing.get(unit.name, [])
     query = select(ChannelAccount).where(
         ChannelAccount.status == AccountStatus.ACTIVE,
-        or_(ChannelAccount.unit_id == unit.id, col(ChannelAccount.name).in_(routed)),
+        or_(col(ChannelAccount.unit_id) == unit.id, col(ChannelAccount.name).in_(routed)),
     )
     return list((await session.exec(query.order_by(col(ChannelAccount.id)))).all())
 

@@ -69,6 +69,7 @@ async def requeue_stuck(
         rows = (await session.exec(query)).all()
     lost: list[int] = []
     for publication_id, state, generation, passes in rows:
+        assert publication_id is not None  # a stored row has its key
         if escalate_after and passes >= escalate_after:
             async with db.transaction() as session:
                 await escalate_stalled(session, publication_id, state, passes, alert_chat=alert_chat)
@@ -84,7 +85,7 @@ async def requeue_stuck(
     if lost:
         log.info("reconciler_requeued", count=len(lost))
         async with db.transaction() as session:  # not updated_at: counting passes is not progress
-            await session.exec(  # type: ignore[call-overload]
+            await session.exec(
                 update(Publication)
                 .where(col(Publication.id).in_(lost))
                 .values(stalled_passes=Publication.stalled_passes + 1)

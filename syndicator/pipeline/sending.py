@@ -45,13 +45,14 @@ class SendPlan:
 async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
     row = (
         await session.exec(
-            select(Publication, Article, ArticleVersion, ChannelAccount, Unit)
+            # sqlmodel's select() is typed for at most four entities
+            select(Publication, Article, ArticleVersion, ChannelAccount, Unit)  # type: ignore[call-overload]
             .join(Article, col(Article.id) == col(Publication.article_id))
             .join(ArticleVersion, col(ArticleVersion.id) == col(Publication.version_id))
             .join(ChannelAccount, col(ChannelAccount.id) == col(Publication.account_id))
             .join(Unit, col(Unit.id) == col(Article.unit_id))
             .where(Publication.id == publication_id)
-            .with_for_update(of=Publication)  # type: ignore[arg-type]
+            .with_for_update(of=Publication)
         )
     ).first()
     if row is None:

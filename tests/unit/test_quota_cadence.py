@@ -12,7 +12,7 @@ from channels.base import AccountConfig, Platform, RateLimitedError
 from syndicator.config import Settings
 from syndicator.models import CommentIntake
 from syndicator.moderation.cadence import next_poll
-from syndicator.quota import Credential, Quota, Use, credential_of
+from syndicator.quota import Credential, GuardedAdapter, Quota, Use, credential_of
 
 NOW = 1_800_000_000.0
 CREDENTIAL = Credential("weibo", "token-hash")
@@ -85,6 +85,29 @@ async def test_background_and_actions_spend_only_their_share(quota: Quota, clock
         assert await waits(quota, Use.PUBLISH) is None  # over the count: still allowed
     clock.now += 3000
     assert await waits(quota, Use.BACKGROUND) is None
+
+
+class VerifyingAdapter:
+    """Just what GuardedAdapter reads of an adapter, and a count of credential checks."""
+
+    capabilities = None
+
+    def __init__(self) -> None:
+        self.verified = 0
+
+    async def verify(self) -> None:
+        self.verified += 1
+
+
+async def test_a_guarded_adapter_verifies_its_credentials_through_the_quota(quota: Quota) -> None:
+    inner = VerifyingAdapter()
+    guarded = GuardedAdapter(inner, quota, CREDENTIAL)
+    await guarded.verify()
+    assert inner.verified == 1
+    await quota.block(CREDENTIAL, 100)
+    with pytest.raises(RateLimitedError):
+        await guarded.verify()
+    assert inner.verified == 1  # held back: the platform was not called
 
 
 def test_credentials_are_the_platforms_units_and_hold_no_secret() -> None:
