@@ -28,8 +28,6 @@ from tests.faults.conftest import CaseRow, derived_articles
 from tests.integration.conftest import COVER, WECHAT_APP_ID
 from tests.support import post_signed, run_worker
 
-pytestmark = pytest.mark.integration
-
 UNIT = derived_articles(1)[0]["unit"]
 
 

@@ -15,7 +15,7 @@ from syndicator.signing import signed_headers
 from tests.conftest import INGEST_SECRET
 from tests.faults.conftest import CHANNELS, Stack, StackBuilder, derived_articles
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.timeout(120)]
 
 ARTICLES = 20
 CORRECTION = "<p>（更正：本文第三段数字已更正）</p>"

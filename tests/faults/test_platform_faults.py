@@ -11,7 +11,7 @@ import pytest
 from syndicator.models import PublicationState
 from tests.faults.conftest import CHANNELS, SEED, Stack, StackBuilder, derived_articles
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.timeout(150)]
 
 ARTICLES = 20
 RATE = 0.2

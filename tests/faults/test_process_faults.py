@@ -24,7 +24,7 @@ from tests.faults.conftest import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(200)]
+pytestmark = [pytest.mark.timeout(200)]
 
 ARTICLES = 20
 LATENCY_MS = 60  # every platform call takes a while, so faults land mid-publish

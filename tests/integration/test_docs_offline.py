@@ -12,7 +12,6 @@ import pytest
 from syndicator.background_server import BackgroundServer
 from syndicator.ingest.app import create_app
 
-pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

@@ -9,8 +9,6 @@ from sqlmodel import SQLModel
 import syndicator.models  # noqa: F401
 from syndicator.migrate import alembic_config
 
-pytestmark = pytest.mark.integration
-
 
 async def test_migrations_create_every_table_at_head(db, database_url) -> None:
     async with db.engine.connect() as connection:
