@@ -3,7 +3,6 @@ for every unit account; one unit reposts it in time, the others do not; the repo
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +11,11 @@ from rich.console import Console
 
 from syndicator import admin
 from syndicator.db import Database
+from syndicator.demo.stack import ARTICLES_PATH, signed_delivery
 from syndicator.models import utcnow
 from syndicator.obligations.cli import table
 from syndicator.obligations.compliance import build_report
 from syndicator.obligations.report import ReportQuery
-from syndicator.signing import signed_headers
 
 UPSTREAM_UNIT = "国务院办公厅"
 DOC_NUMBER = "国办发〔2018〕123号"
@@ -75,19 +74,14 @@ async def print_report(db: Database, console: Console, *, reposting_accounts: in
         report = await build_report(session, ReportQuery(as_of=as_of), user_scope=None, limit=0)
     console.print(table(report))
     totals = report.totals
-    return totals.targets > reposting_accounts and totals.on_time == reposting_accounts and (
-        totals.overdue == totals.targets - reposting_accounts
+    return (
+        totals.targets > reposting_accounts
+        and totals.on_time == reposting_accounts
+        and (totals.overdue == totals.targets - reposting_accounts)
     )
 
 
 async def _post(client: httpx.AsyncClient, article: dict[str, Any], secret: str) -> None:
-    body = json.dumps(article, ensure_ascii=False).encode()
-    response = await client.post(
-        "/api/v1/articles",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            **signed_headers(secret, "POST", "/api/v1/articles", body),
-        },
-    )
+    body, headers = signed_delivery(secret, article)
+    response = await client.post(ARTICLES_PATH, content=body, headers=headers)
     response.raise_for_status()

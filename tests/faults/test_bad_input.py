@@ -21,10 +21,11 @@ from syndicator import admin
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
+from syndicator.demo.stack import derived_articles
 from syndicator.models import Article
 from syndicator.signing import signed_headers
 from tests.conftest import INGEST_SECRET
-from tests.faults.conftest import CaseRow, derived_articles
+from tests.faults.conftest import CaseRow
 from tests.integration.conftest import COVER, WECHAT_APP_ID
 from tests.support import post_signed, run_worker
 

@@ -10,10 +10,11 @@ import httpx
 import pytest
 from sqlmodel import select
 
+from syndicator.demo.stack import derived_articles
 from syndicator.models import Article, ArticleVersion
 from syndicator.signing import signed_headers
 from tests.conftest import INGEST_SECRET
-from tests.faults.conftest import CHANNELS, Stack, StackBuilder, derived_articles
+from tests.faults.conftest import CHANNELS, Stack, StackBuilder
 
 pytestmark = [pytest.mark.timeout(120)]
 

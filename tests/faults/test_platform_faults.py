@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from syndicator.demo.stack import derived_articles
 from syndicator.models import PublicationState
-from tests.faults.conftest import CHANNELS, SEED, Stack, StackBuilder, derived_articles
+from tests.faults.conftest import CHANNELS, SEED, Stack, StackBuilder
 
 pytestmark = [pytest.mark.timeout(150)]
 

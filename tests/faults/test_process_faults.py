@@ -13,16 +13,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from syndicator.demo.stack import derived_articles, wait_until
 from syndicator.models import PublicationState
-from tests.faults.conftest import (
-    CHANNELS,
-    PrivateRedis,
-    Stack,
-    StackBuilder,
-    Tally,
-    derived_articles,
-    wait_until,
-)
+from tests.faults.conftest import CHANNELS, PrivateRedis, Stack, StackBuilder, Tally
 
 pytestmark = [pytest.mark.timeout(200)]
 
