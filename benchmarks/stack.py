@@ -132,7 +132,8 @@ class Emulators:
         self.stop()
         for platform in platforms:
             argv = emulator_command(platform, self.ports[platform], CREDENTIALS, EMULATOR_OPTIONS)
-            self.running[platform] = self.procs.start(f"emulator-{platform}", argv, dict(os.environ))
+            env = {**os.environ, **CREDENTIALS.environ()}
+            self.running[platform] = self.procs.start(f"emulator-{platform}", argv, env)
         for platform, proc in self.running.items():
             await wait_http(f"{self.url(platform)}/_emulator/faults", proc)
             inject_faults(self.url(platform), latency_ms=latency_ms)

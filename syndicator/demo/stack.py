@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -173,24 +174,25 @@ def inject_faults(url: str, **plan: Any) -> None:
 def emulator_command(
     platform: str, port: int, credentials: Credentials, options: EmulatorOptions
 ) -> list[str]:
-    """The argv of one emulator in a process of its own (see `main`)."""
-    spec = json.dumps({"credentials": asdict(credentials), "options": asdict(options)})
-    return [sys.executable, "-m", "syndicator.demo.stack", platform, str(port), spec]
+    """The argv of one emulator in a process of its own (see `main`). The platform secret stays
+    in its variable: the process must inherit `credentials.environ()`."""
+    spec = {
+        "wechat_app_id": credentials.wechat_app_id,
+        "secret_env": credentials.secret_env(platform),
+        "options": asdict(options),
+    }
+    return [sys.executable, "-m", "syndicator.demo.stack", platform, str(port), json.dumps(spec)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve one channel emulator on a loopback port.")
     parser.add_argument("platform", choices=PLATFORMS)
     parser.add_argument("port", type=int)
-    parser.add_argument("spec", help="JSON: credentials and options, as emulator_command writes them")
+    parser.add_argument("spec", help="JSON, as emulator_command writes it")
     args = parser.parse_args()
     spec = json.loads(args.spec)
-    credentials = Credentials(
-        **{
-            **spec["credentials"],
-            "secrets": {platform: tuple(pair) for platform, pair in spec["credentials"]["secrets"].items()},
-        }
-    )
+    secret = (spec["secret_env"], os.environ[spec["secret_env"]])
+    credentials = Credentials("", spec["wechat_app_id"], {args.platform: secret})
     app = emulator_app(args.platform, credentials, EmulatorOptions(**spec["options"]))
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
 
