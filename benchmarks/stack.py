@@ -27,23 +27,19 @@ import redis.asyncio as aioredis
 
 from benchmarks import config as c
 from syndicator.db import open_database
+from syndicator.demo.processes import Proc, Processes, WorkerPool, free_port, wait_until
 from syndicator.demo.stack import (
     ARTICLES_PATH,
     Credentials,
     EmulatorOptions,
-    Proc,
-    Processes,
     UnitSpec,
-    WorkerPool,
     corpus,
     emulator_command,
     emulator_state,
-    free_port,
     inject_faults,
     seed_accounts,
     signed_delivery,
     units_of,
-    wait_until,
 )
 from syndicator.migrate import upgrade
 from syndicator.pipeline.policy import TERMINAL_STATES

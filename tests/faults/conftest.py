@@ -33,7 +33,8 @@ from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.demo import stack as harness
-from syndicator.demo.stack import Credentials, EmulatorOptions, Emulators, Processes, WorkerPool, wait_until
+from syndicator.demo.processes import Processes, WorkerPool, free_port, stop_process, wait_until
+from syndicator.demo.stack import Credentials, EmulatorOptions, Emulators
 from syndicator.ingest.app import create_app as create_api
 from syndicator.models import Article, ChannelAccount, Publication, PublicationState
 from tests.conftest import APP_SECRET, APP_SECRET_ENV, INGEST_SECRET
@@ -152,7 +153,7 @@ class PrivateRedis:
 
     def stop(self) -> None:
         if self.process is not None:
-            harness.stop_process(self.process)
+            stop_process(self.process)
 
 
 # -- what the emulators recorded ----------------------------------------------------------------
@@ -382,7 +383,7 @@ async def build_stack(
 
 @pytest.fixture
 def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis(harness.free_port())
+    server = PrivateRedis(free_port())
     server.start()
     yield server
     server.stop()

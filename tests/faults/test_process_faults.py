@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from syndicator.demo.stack import derived_articles, wait_until
+from syndicator.demo.processes import wait_until
+from syndicator.demo.stack import derived_articles
 from syndicator.models import PublicationState
 from tests.faults.conftest import CHANNELS, PrivateRedis, Stack, StackBuilder, Tally
 
