@@ -20,6 +20,7 @@ from typing import Any
 from benchmarks import stack
 from benchmarks.config import PLATFORMS
 from benchmarks.runner import COMPARISON_HEADER, Comparison, compare, comparison_row, run_pipeline, save
+from syndicator.demo.stack import derived_articles
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,7 +50,7 @@ async def fanout_matrix(
     for latency in [float(x) for x in args.latencies.split(",")]:
         for workers in [int(x) for x in args.workers.split(",")]:
             tag = f"f{int(time.time() * 1000) % 10**9}"
-            articles = stack.make_articles(count, tag)
+            articles = derived_articles(count, tag)
             results.append(
                 await compare(
                     procs,
@@ -77,7 +78,7 @@ async def scale_curve(
         result = await run_pipeline(
             procs,
             emulators,
-            stack.make_articles(size, tag),
+            derived_articles(size, tag),
             platforms=PLATFORMS,
             workers=args.scale_workers,
             latency_ms=args.scale_latency,

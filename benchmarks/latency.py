@@ -19,8 +19,9 @@ import aiohttp
 
 from benchmarks import stack
 from benchmarks.runner import save
+from syndicator.demo.stack import UnitSpec, derived_articles
 
-UNIT = stack.UnitSpec("基准测试延迟单位", "city", "bench.gov.cn", ("app",))
+UNIT = UnitSpec("基准测试延迟单位", "city", "bench.gov.cn", ("app",))
 GOAL_P99_MS = 50.0
 
 
@@ -36,7 +37,7 @@ def parse_args() -> argparse.Namespace:
 
 
 async def post_spaced(api_url: str, count: int, interval: float) -> list[stack.Accepted]:
-    articles = stack.make_articles(count, f"l{int(time.time()) % 10**6}", unit=UNIT.name)
+    articles = derived_articles(count, f"l{int(time.time()) % 10**6}", unit=UNIT.name)
     accepted = []
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         for article in articles:

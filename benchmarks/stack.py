@@ -1,19 +1,18 @@
 """The pipeline under test, as separate processes: emulators, the API and arq workers.
 
-Every process is started through `Processes`, which stops them all on exit (normal, error or
-Ctrl-C). CPU time and RSS come from /proc, so they count each process exactly once.
+The processes, emulators, accounts and articles come from the one stack harness
+(syndicator.demo.stack) that the demo and the fault suite use too; this module adds what only a
+benchmark needs: the PostgreSQL benchmark database, py-spy, and CPU time and RSS from /proc, so
+they count each process exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
-import socket
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -23,85 +22,49 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+import httpx
 import redis.asyncio as aioredis
 
 from benchmarks import config as c
-from channels.signing import signed_headers
-from syndicator import admin
 from syndicator.db import open_database
+from syndicator.demo.processes import Proc, Processes, WorkerPool, free_port, wait_until
+from syndicator.demo.stack import (
+    ARTICLES_PATH,
+    Credentials,
+    EmulatorOptions,
+    UnitSpec,
+    corpus,
+    emulator_command,
+    emulator_state,
+    inject_faults,
+    seed_accounts,
+    signed_delivery,
+    units_of,
+)
 from syndicator.migrate import upgrade
 from syndicator.pipeline.policy import TERMINAL_STATES
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+CREDENTIALS = Credentials(c.INGEST_SECRET, c.WECHAT_APP_ID, dict(c.SECRET_ENV))
+EMULATOR_OPTIONS = EmulatorOptions(
+    wechat_publish_delay_seconds=c.WECHAT_PUBLISH_DELAY_SECONDS, weibo_hourly_limit=c.WEIBO_HOURLY_LIMIT
+)
 
 
 # -- processes -------------------------------------------------------------------------------------
 
 
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    def cpu_seconds(self) -> float:
-        return proc_cpu_seconds(self.pid)
-
-    def rss_mb(self) -> float:
-        return proc_rss_mb(self.pid)
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-def proc_cpu_seconds(pid: int) -> float:
+def cpu_seconds(proc: Proc) -> float:
     """user + system CPU seconds of one process (its own threads included)."""
-    raw = Path(f"/proc/{pid}/stat").read_text()
+    raw = Path(f"/proc/{proc.pid}/stat").read_text()
     fields = raw[raw.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def proc_rss_mb(pid: int) -> float:
-    pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+def rss_mb(proc: Proc) -> float:
+    pages = int(Path(f"/proc/{proc.pid}/statm").read_text().split()[1])
     return pages * PAGE_SIZE / 2**20
-
-
-@dataclass
-class Processes:
-    """Every subprocess a benchmark starts; `stop_all` ends exactly these, by pid."""
-
-    log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="syndicator-bench-")))
-    running: list[Proc] = field(default_factory=list)
-
-    def start(self, name: str, argv: Sequence[str], env: dict[str, str]) -> Proc:
-        log = self.log_dir / f"{name}.log"
-        with log.open("ab") as out:
-            popen = subprocess.Popen(
-                list(argv), env=env, cwd=c.ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        proc = Proc(name, popen, log)
-        self.running.append(proc)
-        return proc
-
-    def stop(self, proc: Proc, grace: float = 10.0) -> None:
-        if proc.popen.poll() is None:
-            proc.popen.send_signal(signal.SIGTERM)
-            try:
-                proc.popen.wait(grace)
-            except subprocess.TimeoutExpired:
-                proc.popen.kill()
-                proc.popen.wait(5)
-        if proc in self.running:
-            self.running.remove(proc)
-
-    def stop_all(self) -> None:
-        for proc in list(reversed(self.running)):
-            self.stop(proc)
 
 
 @contextmanager
@@ -120,12 +83,6 @@ def _exit_on_sigterm(_signum: int, _frame: object) -> None:
     raise SystemExit(143)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def pipeline_env(**extra: str) -> dict[str, str]:
     env = {
         **os.environ,
@@ -136,36 +93,20 @@ def pipeline_env(**extra: str) -> dict[str, str]:
         "SYNDICATOR_WORKER_MAX_JOBS": str(c.MAX_JOBS),
         "SYNDICATOR_ASYNC_PUBLISH_POLL_SECONDS": str(c.POLL_SECONDS),
         "PYTHONUNBUFFERED": "1",
-        **dict(c.SECRET_ENV.values()),
+        **CREDENTIALS.environ(),
     }
     return {**env, **extra}
 
 
 async def wait_http(url: str, proc: Proc, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if proc.popen.poll() is not None:
-                raise RuntimeError(f"{proc.name} exited: {proc.log_text()[-2000:]}")
-            try:
-                async with session.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"{proc.name} not answering at {url}")
+    def answers() -> bool:
+        proc.check_alive()
+        try:
+            return httpx.get(url, timeout=2).status_code < 500
+        except httpx.HTTPError:
+            return False
 
-
-async def wait_log(proc: Proc, text: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.popen.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited: {proc.log_text()[-2000:]}")
-        if text in proc.log_text():
-            return
-        await asyncio.sleep(0.1)
-    raise TimeoutError(f"{proc.name} never logged {text!r}")
+    await asyncio.to_thread(wait_until, answers, timeout=timeout, what=f"{proc.name} at {url}")
 
 
 # -- emulators -------------------------------------------------------------------------------------
@@ -173,7 +114,8 @@ async def wait_log(proc: Proc, text: str, timeout: float = 30.0) -> None:
 
 @dataclass
 class Emulators:
-    """One emulator process per platform, on fixed ports, restartable with fresh state."""
+    """One emulator process per platform (its CPU counted apart), on fixed ports, restartable with
+    fresh state."""
 
     procs: Processes
     ports: dict[str, int] = field(default_factory=lambda: {p: free_port() for p in c.PLATFORMS})
@@ -185,14 +127,12 @@ class Emulators:
     async def start(self, latency_ms: float, platforms: Sequence[str] = c.PLATFORMS) -> None:
         self.stop()
         for platform in platforms:
-            argv = [str(c.PYTHON), "-m", "benchmarks.emulator_server", platform, str(self.ports[platform])]
-            self.running[platform] = self.procs.start(f"emulator-{platform}", argv, dict(os.environ))
-        async with aiohttp.ClientSession() as session:
-            for platform, proc in self.running.items():
-                await wait_http(f"{self.url(platform)}/_emulator/faults", proc)
-                plan = {"latency_ms": latency_ms}
-                async with session.post(f"{self.url(platform)}/_emulator/faults", json=plan) as response:
-                    response.raise_for_status()
+            argv = emulator_command(platform, self.ports[platform], CREDENTIALS, EMULATOR_OPTIONS)
+            env = {**os.environ, **CREDENTIALS.environ()}
+            self.running[platform] = self.procs.start(f"emulator-{platform}", argv, env)
+        for platform, proc in self.running.items():
+            await wait_http(f"{self.url(platform)}/_emulator/faults", proc)
+            inject_faults(self.url(platform), latency_ms=latency_ms)
 
     def stop(self) -> None:
         for proc in self.running.values():
@@ -200,13 +140,10 @@ class Emulators:
         self.running.clear()
 
     def cpu_seconds(self) -> float:
-        return sum(proc.cpu_seconds() for proc in self.running.values())
+        return sum(cpu_seconds(proc) for proc in self.running.values())
 
     async def wechat_state(self) -> dict[str, Any]:
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"{self.url('wechat')}/_emulator/state") as response:
-                state: dict[str, Any] = await response.json()
-                return state
+        return await asyncio.to_thread(emulator_state, self.url("wechat"))
 
 
 # -- the pipeline ----------------------------------------------------------------------------------
@@ -219,7 +156,7 @@ class Pipeline:
     procs: Processes
     api_port: int = field(default_factory=free_port)
     api: Proc | None = None
-    workers: list[Proc] = field(default_factory=list)
+    workers: WorkerPool | None = None
     profile: bool = False  # py-spy every process; collapsed stacks land in the log dir
     profilers: list[Proc] = field(default_factory=list)
 
@@ -231,15 +168,12 @@ class Pipeline:
         self.api = self.procs.start(
             "api", [str(c.SYNDICATOR), "serve", "--port", str(self.api_port)], pipeline_env()
         )
-        for index in range(workers):
-            self.workers.append(
-                self.procs.start(f"worker-{index}", [str(c.SYNDICATOR), "worker"], pipeline_env())
-            )
+        self.workers = WorkerPool(self.procs, pipeline_env())
+        self.workers.start(workers)
         await wait_http(f"{self.api_url}/healthz", self.api)
-        for worker in self.workers:
-            await wait_log(worker, "Starting worker")
+        await asyncio.to_thread(self.workers.wait_ready, 30)
         if self.profile:
-            for proc in [self.api, *self.workers]:
+            for proc in [self.api, *self.workers.processes]:
                 self.profilers.append(self._py_spy(proc))
 
     def _py_spy(self, proc: Proc) -> Proc:
@@ -258,22 +192,27 @@ class Pipeline:
         return self.procs.start(f"py-spy-{proc.name}", argv, dict(os.environ))
 
     def stop(self) -> None:
-        for proc in [*self.workers, *([self.api] if self.api else [])]:
-            self.procs.stop(proc)
+        if self.workers is not None:
+            self.workers.stop()
+        if self.api is not None:
+            self.procs.stop(self.api)
         for profiler in self.profilers:  # py-spy writes its file once its target has exited
             with contextlib.suppress(subprocess.TimeoutExpired):
                 profiler.popen.wait(30)
             self.procs.stop(profiler)
         self.profilers.clear()
-        self.workers.clear()
+        self.workers = None
         self.api = None
+
+    def _workers(self) -> list[Proc]:
+        return self.workers.processes if self.workers is not None else []
 
     def cpu_seconds(self) -> dict[str, float]:
         assert self.api is not None
-        return {"api": self.api.cpu_seconds(), "workers": sum(w.cpu_seconds() for w in self.workers)}
+        return {"api": cpu_seconds(self.api), "workers": sum(cpu_seconds(w) for w in self._workers())}
 
     def worker_rss_mb(self) -> list[float]:
-        return [w.rss_mb() for w in self.workers]
+        return [rss_mb(w) for w in self._workers()]
 
 
 # -- database and queue ----------------------------------------------------------------------------
@@ -299,63 +238,18 @@ async def flush_queue() -> None:
         await client.aclose()
 
 
-@dataclass(frozen=True)
-class UnitSpec:
-    name: str
-    level: str
-    portal: str
-    platforms: tuple[str, ...]
-
-
 async def seed(units: Sequence[UnitSpec], emulators: Emulators) -> None:
-    os.environ.update(dict(c.SECRET_ENV.values()))
+    os.environ.update(CREDENTIALS.environ())
     db = open_database(c.DATABASE_URL)
     try:
-        async with db.transaction() as session:
-            for unit in units:
-                await admin.add_unit(session, unit.name, unit.level, None, actor="bench")
-                for platform in unit.platforms:
-                    extra = (
-                        {"app_id": c.WECHAT_APP_ID, "default_cover": str(c.COVER)}
-                        if platform == "wechat"
-                        else {}
-                    )
-                    await admin.add_account(
-                        session,
-                        unit=unit.name,
-                        platform=platform,
-                        name=f"{unit.name}-{platform}",
-                        api_base_url=emulators.url(platform),
-                        secret_env=c.SECRET_ENV[platform][0],
-                        safe_domain=unit.portal,
-                        actor="bench",
-                        **extra,
-                    )
+        urls = {platform: emulators.url(platform) for platform in c.PLATFORMS}
+        await seed_accounts(db, units, urls, CREDENTIALS, actor="bench")
     finally:
         await db.dispose()
 
 
-def corpus() -> list[dict[str, Any]]:
-    return [json.loads(p.read_text()) for p in sorted(c.CORPUS_DIR.glob("*.json"))]
-
-
 def corpus_units(platforms: tuple[str, ...] = c.PLATFORMS) -> list[UnitSpec]:
-    return [UnitSpec(a["unit"], a["unit_level"], a["source_portal"], platforms) for a in corpus()]
-
-
-def make_articles(count: int, tag: str, unit: str | None = None) -> list[dict[str, Any]]:
-    """`count` distinct articles cycled from the corpus: new external_id, title and URL each."""
-    base = corpus()
-    articles = []
-    for index in range(count):
-        article = dict(base[index % len(base)])
-        article["external_id"] = f"{article['external_id']}-{tag}-{index}"
-        article["title"] = f"（{tag}-{index}）{article['title']}"
-        article["url"] = article["url"].replace(".html", f"-{tag}-{index}.html")
-        if unit is not None:
-            article["unit"] = unit
-        articles.append(article)
-    return articles
+    return units_of(corpus(), platforms)
 
 
 # -- ingest ----------------------------------------------------------------------------------------
@@ -368,9 +262,8 @@ class Accepted:
 
 
 async def post_article(session: aiohttp.ClientSession, api_url: str, article: dict[str, Any]) -> Accepted:
-    body = json.dumps(article, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(c.INGEST_SECRET, body)}
-    async with session.post(f"{api_url}/api/v1/articles", data=body, headers=headers) as response:
+    body, headers = signed_delivery(c.INGEST_SECRET, article)
+    async with session.post(f"{api_url}{ARTICLES_PATH}", data=body, headers=headers) as response:
         answer = await response.json()
         if response.status != 202:
             raise RuntimeError(f"ingest answered {response.status}: {answer}")

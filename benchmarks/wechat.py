@@ -18,8 +18,9 @@ from typing import Any
 
 from benchmarks import stack
 from benchmarks.runner import COMPARISON_HEADER, Comparison, comparison_row, run_pipeline, run_raw, save
+from syndicator.demo.stack import UnitSpec, derived_articles
 
-UNIT = stack.UnitSpec("基准测试微信单位", "city", "bench.gov.cn", ("wechat",))
+UNIT = UnitSpec("基准测试微信单位", "city", "bench.gov.cn", ("wechat",))
 PLATFORMS = ("wechat",)
 
 
@@ -38,7 +39,7 @@ async def one_latency(
     procs: stack.Processes, emulators: stack.Emulators, count: int, workers: int, latency: float
 ) -> Comparison:
     tag = f"w{int(time.time() * 1000) % 10**9}"
-    articles = stack.make_articles(count, tag, unit=UNIT.name)
+    articles = derived_articles(count, tag, unit=UNIT.name)
     print(
         f"- {count} articles to one WeChat account, {workers} worker(s), latency {latency:g} ms", flush=True
     )

@@ -29,6 +29,26 @@ INGEST_SECRET = "test-ingest-secret"
 APP_SECRET = "test-app-secret"
 APP_SECRET_ENV = "SYNDICATOR_TEST_APP_SECRET"
 
+# Tiers (`pytest -m unit|integration|e2e`): set here, once, rather than by a mark in every file.
+E2E_DIRS = frozenset({"faults", "e2e"})
+UNIT_DIRS = frozenset({"unit", "checks"})
+# A test that asks for one of these touches a real database, Redis or server: not a unit test.
+REAL_PARTS = frozenset({"database_url", "redis_base_url", "app_emulator"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        top = item.path.relative_to(tests_dir).parts[0]
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if top in E2E_DIRS:
+            tier = "e2e"
+        elif top in UNIT_DIRS and not fixtures & REAL_PARTS:
+            tier = "unit"
+        else:
+            tier = "integration"
+        item.add_marker(tier)
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

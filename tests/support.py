@@ -13,10 +13,10 @@ from arq import Worker
 from sqlmodel import select
 
 from channels.fetch import FetchPolicy, SafeFetcher
-from channels.signing import signed_headers
 from syndicator import admin
 from syndicator.config import Settings
 from syndicator.db import Database
+from syndicator.demo.stack import ARTICLES_PATH, signed_delivery
 from syndicator.models import Article, ArticleVersion, Publication, utcnow
 from syndicator.worker import worker_settings
 from tests.conftest import APP_SECRET_ENV, INGEST_SECRET
@@ -71,10 +71,8 @@ async def post_signed(
     secret: str = INGEST_SECRET,
     now: float | None = None,
 ) -> httpx.Response:
-    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    signature = signed_headers(secret, "POST", "/api/v1/articles", body, now)
-    headers = {"Content-Type": "application/json", **signature}
-    return await client.post("/api/v1/articles", content=body, headers=headers)
+    body, headers = signed_delivery(secret, payload, now)
+    return await client.post(ARTICLES_PATH, content=body, headers=headers)
 
 
 async def run_worker(settings: Settings, **overrides: Any) -> Worker:

@@ -3,17 +3,16 @@ for every unit account; one unit reposts it in time, the others do not; the repo
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 import httpx
 from rich.console import Console
 
-from channels.signing import signed_headers
 from syndicator import admin
 from syndicator.cli.compliance import table
 from syndicator.db import Database
+from syndicator.demo.stack import ARTICLES_PATH, signed_delivery
 from syndicator.models import utcnow
 from syndicator.obligations.compliance import build_report
 from syndicator.obligations.report import ReportQuery
@@ -83,13 +82,6 @@ async def print_report(db: Database, console: Console, *, reposting_accounts: in
 
 
 async def _post(client: httpx.AsyncClient, article: dict[str, Any], secret: str) -> None:
-    body = json.dumps(article, ensure_ascii=False).encode()
-    response = await client.post(
-        "/api/v1/articles",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            **signed_headers(secret, "POST", "/api/v1/articles", body),
-        },
-    )
+    body, headers = signed_delivery(secret, article)
+    response = await client.post(ARTICLES_PATH, content=body, headers=headers)
     response.raise_for_status()

@@ -8,12 +8,9 @@ signed webhooks, exactly as a portal would send them.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -25,18 +22,13 @@ from redis.exceptions import RedisError
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import col, select
-from starlette.types import ASGIApp
 
-from channels.app.emulator import create_app as create_app_emulator
-from channels.signing import signed_headers
-from channels.wechat.emulator import create_app as create_wechat_emulator
-from channels.weibo.emulator import create_app as create_weibo_emulator
-from syndicator import admin
 from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database, open_database
 from syndicator.demo import obligations as demo_obligations
+from syndicator.demo import stack
 from syndicator.demo import wecom as demo_wecom
 from syndicator.demo.comments import run_comment_step
 from syndicator.migrate import upgrade
@@ -45,58 +37,29 @@ from syndicator.pipeline.policy import TERMINAL_STATES
 from syndicator.queue import connect, redis_client
 from syndicator.worker import worker_settings
 
-CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 DEMO_REDIS_DB = 8
 # Everything the pipeline writes to Redis: arq's jobs and locks, our caches (syn:), the demo queue.
 DEMO_KEY_PATTERNS = ("arq:*", "syn:*", "syndicator:demo*")
-DEMO_INGEST_SECRET = "demo-ingest-secret"
-
-
-@dataclass(frozen=True)
-class DemoChannel:
-    platform: str
-    emulator: Callable[[], ASGIApp]
-    secret_env: str
-    secret: str
-    account_options: dict[str, str] = field(default_factory=dict)
-
-
-DEMO_WECHAT_APP_ID = "wxd3m0d3m0d3m0d3m0"
-CHANNELS = [
-    DemoChannel(
-        "app", lambda: create_app_emulator("demo-app-secret"), "SYNDICATOR_DEMO_APP_SECRET", "demo-app-secret"
-    ),
-    DemoChannel(
-        "wechat",
-        lambda: create_wechat_emulator(
-            app_id=DEMO_WECHAT_APP_ID, app_secret="demo-wechat-secret", publish_delay_seconds=0.3
-        ),
-        "SYNDICATOR_DEMO_WECHAT_SECRET",
-        "demo-wechat-secret",
-        # Most portal documents carry no image, and WeChat requires a cover.
-        {"app_id": DEMO_WECHAT_APP_ID, "default_cover": str(Path(__file__).resolve().parent / "cover.png")},
-    ),
-    DemoChannel(
-        "weibo",
-        lambda: create_weibo_emulator(access_token="demo-weibo-token", safe_domains=("gov.cn",)),
-        "SYNDICATOR_DEMO_WEIBO_TOKEN",
-        "demo-weibo-token",
-    ),
-]
+DEMO = stack.Credentials(
+    ingest_secret="demo-ingest-secret",
+    wechat_app_id="wxd3m0d3m0d3m0d3m0",
+    secrets={
+        "app": ("SYNDICATOR_DEMO_APP_SECRET", "demo-app-secret"),
+        "wechat": ("SYNDICATOR_DEMO_WECHAT_SECRET", "demo-wechat-secret"),
+        "weibo": ("SYNDICATOR_DEMO_WEIBO_TOKEN", "demo-weibo-token"),
+    },
+)
 
 
 async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -> bool:
     console = Console()
-    articles = [
-        json.loads(p.read_text())
-        for p in sorted((corpus_dir or CORPUS_DIR / "portal-articles").glob("*.json"))
-    ]
+    articles = stack.corpus(corpus_dir or stack.CORPUS_DIR)
     workdir = Path(tempfile.mkdtemp(prefix="syndicator-demo-"))
     settings = base.model_copy(
         update={
             "database_url": f"sqlite+aiosqlite:///{workdir / 'demo.db'}",
             "redis_url": demo_redis_url(base),
-            "ingest_secret": SecretStr(DEMO_INGEST_SECRET),
+            "ingest_secret": SecretStr(DEMO.ingest_secret),
             "queue_name": "syndicator:demo",
             "stuck_after_seconds": 10,
             "async_publish_poll_seconds": 0.3,
@@ -105,7 +68,7 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
     if not await _clean_redis(settings, console):
         return False
     await asyncio.to_thread(upgrade, settings.database_url)  # alembic runs its own event loop
-    servers = {c.platform: BackgroundServer(c.emulator()).start() for c in CHANNELS}
+    emulators = stack.start_emulators(DEMO, stack.EmulatorOptions())
     wecom = BackgroundServer(demo_wecom.emulator()).start()  # the moderators' chat
     settings = settings.model_copy(update=demo_wecom.settings_update(wecom.url))
     api = BackgroundServer(create_app(settings)).start()
@@ -113,17 +76,19 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
     worker = Worker(**{**worker_settings(settings), "handle_signals": False})
     worker_task = asyncio.create_task(worker.main())
     try:
-        await _seed(db, articles, servers)
+        os.environ.update(DEMO.environ())  # the worker reads account secrets from their variables
+        await stack.seed_accounts(db, stack.units_of(articles), emulators.urls(), DEMO, actor="demo")
         console.print(
-            f"[bold]Syndicator demo[/]: {len(articles)} articles -> {', '.join(servers)} "
+            f"[bold]Syndicator demo[/]: {len(articles)} articles -> {', '.join(emulators.servers)} "
             f"(emulators on loopback, API at {api.url})"
         )
-        await _deliver(api.url, articles)
+        for response in await stack.deliver(api.url, articles, DEMO.ingest_secret, concurrency=1):
+            response.raise_for_status()
         await _wait(db, timeout, console)
         steps = {"publish": await _summarise(db, console)}
         steps["obligations"] = await _obligations(db, api.url, articles, timeout, console)
-        steps["moderation"] = await _comments(db, settings, servers["app"].url, timeout, console)
-        urls = {"api": api.url, "wecom": wecom.url, "app": servers["app"].url}
+        steps["moderation"] = await _comments(db, settings, emulators.url("app"), timeout, console)
+        urls = {"api": api.url, "wecom": wecom.url, "app": emulators.url("app")}
         steps["wecom"] = await _wecom(db, settings, urls, timeout, console)
         if failed := [name for name, ok in steps.items() if not ok]:
             console.print(f"[red]demo failed[/]: {', '.join(failed)}")
@@ -134,8 +99,7 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
         await db.dispose()
         api.stop()
         wecom.stop()
-        for server in servers.values():
-            server.stop()
+        emulators.stop()
         await _clean_redis(settings, console)  # the next run starts from the same nothing
 
 
@@ -149,12 +113,12 @@ async def _obligations(
         f"{reposting['unit']} reposts it at once, nobody else does."
     )
     async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
-        await demo_obligations.open_upstream_item(db, client, DEMO_INGEST_SECRET)
+        await demo_obligations.open_upstream_item(db, client, DEMO.ingest_secret)
         await demo_obligations.repost(
-            client, DEMO_INGEST_SECRET, reposting["unit"], reposting["source_portal"]
+            client, DEMO.ingest_secret, reposting["unit"], reposting["source_portal"]
         )
     await _wait(db, timeout, console)
-    return await demo_obligations.print_report(db, console, reposting_accounts=len(CHANNELS))
+    return await demo_obligations.print_report(db, console, reposting_accounts=len(stack.PLATFORMS))
 
 
 async def _comments(db: Database, settings: Settings, app_url: str, timeout: float, console: Console) -> bool:
@@ -207,46 +171,14 @@ async def _clean_redis(settings: Settings, console: Console) -> bool:
         await client.aclose()
 
 
-async def _seed(db: Database, articles: list[dict[str, Any]], servers: dict[str, BackgroundServer]) -> None:
-    async with db.transaction() as session:
-        for channel in CHANNELS:
-            os.environ[channel.secret_env] = channel.secret
-        for unit in sorted({a["unit"] for a in articles}):
-            level = next(a["unit_level"] for a in articles if a["unit"] == unit)
-            await admin.add_unit(session, unit, level, None, actor="demo")
-            portal = next(a["source_portal"] for a in articles if a["unit"] == unit)
-            for channel in CHANNELS:
-                await admin.add_account(
-                    session,
-                    unit=unit,
-                    platform=channel.platform,
-                    name=f"{unit}-{channel.platform}",
-                    api_base_url=servers[channel.platform].url,
-                    secret_env=channel.secret_env,
-                    actor="demo",
-                    **{"safe_domain": portal, **channel.account_options},
-                )
-
-
-async def _deliver(api_url: str, articles: list[dict[str, Any]]) -> None:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
-        for article in articles:
-            body = json.dumps(article, ensure_ascii=False).encode()
-            signature = signed_headers(DEMO_INGEST_SECRET, "POST", "/api/v1/articles", body)
-            headers = {"Content-Type": "application/json", **signature}
-            response = await client.post("/api/v1/articles", content=body, headers=headers)
-            response.raise_for_status()
-
-
 async def _wait(db: Database, timeout: float, console: Console) -> None:
     deadline = time.monotonic() + timeout
     with console.status("publishing...") as status:
         while time.monotonic() < deadline:
-            async with db.transaction() as session:
-                states = (await session.exec(select(Publication.state))).all()
-            done = sum(1 for s in states if s in TERMINAL_STATES)
-            status.update(f"publishing... {done}/{len(states)} done")
-            if states and done == len(states):
+            states = await stack.publication_states(db.engine)
+            done = sum(n for state, n in states.items() if state in TERMINAL_STATES)
+            status.update(f"publishing... {done}/{states.total()} done")
+            if stack.settled(states, expected=1):
                 return
             await asyncio.sleep(0.1)
     console.print(f"[yellow]timed out after {timeout:.0f} s[/]")

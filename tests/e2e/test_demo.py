@@ -4,8 +4,6 @@ import pytest
 
 from syndicator.demo.run import run_demo
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.mark.timeout(300)  # two whole demo runs (publish, obligations, moderation, WeCom)
 async def test_demo_publishes_everything_and_moderates_comments_every_run(settings, capsys) -> None:

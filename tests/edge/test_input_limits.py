@@ -11,8 +11,6 @@ import pytest
 from syndicator import admin
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
 
-pytestmark = pytest.mark.integration
-
 HUGE = str(2**64)
 
 

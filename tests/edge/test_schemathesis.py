@@ -38,8 +38,6 @@ from syndicator import admin
 from tests.conftest import APP_SECRET, APP_SECRET_ENV, INGEST_SECRET
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
 
-pytestmark = pytest.mark.integration
-
 # Per operation: valid requests, then requests that break the schema (which must be 4xx, never
 # 5xx). About 400 requests in all: about a minute on SQLite on a busy machine.
 MODES = [(GenerationMode.POSITIVE, 15), (GenerationMode.NEGATIVE, 10)]

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from syndicator.cli import app
 from syndicator.config import get_settings
 from tests.conftest import INGEST_SECRET
 from tests.support import corpus_articles, seed_units_with_app_accounts
-
-pytestmark = pytest.mark.integration
 
 
 def signed_by_cli(monkeypatch, *args: str) -> dict[str, str]:

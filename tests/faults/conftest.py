@@ -13,15 +13,12 @@ import asyncio
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +29,30 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import col, select
 
-from channels.app.emulator import create_app as create_app_emulator
-from channels.wechat.emulator import create_app as create_wechat
-from channels.weibo.emulator import create_app as create_weibo
-from syndicator import admin
 from syndicator.api.app import create_app as create_api
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
+from syndicator.demo import stack as harness
+from syndicator.demo.processes import Processes, WorkerPool, free_port, stop_process, wait_until
+from syndicator.demo.stack import Credentials, EmulatorOptions, Emulators
 from syndicator.models import Article, ChannelAccount, Publication, PublicationState
-from syndicator.pipeline.policy import TERMINAL_STATES
 from tests.conftest import APP_SECRET, APP_SECRET_ENV, INGEST_SECRET
-from tests.support import corpus_articles, post_signed
 
-CHANNELS = ("app", "wechat", "weibo")
-SYNDICATOR = Path(sys.executable).parent / "syndicator"
-COVER = Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "cover.png"
-WECHAT_APP_ID = "wxfa017fa017fa017f"
-WECHAT_SECRET, WECHAT_SECRET_ENV = "fault-wechat-secret", "SYNDICATOR_FAULT_WECHAT_SECRET"
-WEIBO_TOKEN, WEIBO_TOKEN_ENV = "fault-weibo-token", "SYNDICATOR_FAULT_WEIBO_TOKEN"
+CHANNELS = harness.PLATFORMS
+CREDENTIALS = Credentials(
+    ingest_secret=INGEST_SECRET,
+    wechat_app_id="wxfa017fa017fa017f",
+    secrets={
+        "app": (APP_SECRET_ENV, APP_SECRET),
+        "wechat": ("SYNDICATOR_FAULT_WECHAT_SECRET", "fault-wechat-secret"),
+        "weibo": ("SYNDICATOR_FAULT_WEIBO_TOKEN", "fault-weibo-token"),
+    },
+)
+# Weibo's quota is never the fault under test here (test_platform_faults injects its own).
+EMULATOR_OPTIONS = EmulatorOptions(
+    wechat_publish_delay_seconds=0.1, weibo_hourly_limit=1_000_000, weibo_token_ttl_seconds=24 * 3600
+)
 SEED = int(os.environ.get("SYNDICATOR_FAULT_SEED", str(int(time.time()) % 100_000)))
 
 # Short clocks so a killed worker's job comes back soon (arq: job_timeout + 10 s) and the
@@ -113,107 +115,7 @@ def ledger(request: pytest.FixtureRequest) -> Iterator[CaseRow]:
     LEDGER.append(row)
 
 
-# -- articles ------------------------------------------------------------------------------------
-
-
-def derived_articles(count: int, *, tag: str = "f") -> list[dict[str, Any]]:
-    """`count` distinct articles from the corpus: own external id, URL and title (≤ WeChat's 32)."""
-    corpus = corpus_articles()
-    articles = []
-    for index in range(count):
-        base = corpus[index % len(corpus)]
-        stem = base["url"].removesuffix(".html")
-        articles.append(
-            {
-                **base,
-                "external_id": f"{base['external_id']}-{tag}{index:02d}",
-                "title": f"{base['title'][:24]}（{tag}{index:02d}）",
-                "url": f"{stem}-{tag}{index:02d}.html",
-            }
-        )
-    return articles
-
-
 # -- processes -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def stop_process(process: subprocess.Popen[bytes], grace: float = 5.0) -> None:
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-@dataclass
-class WorkerPool:
-    """`syndicator worker` subprocesses this suite owns: killed, restarted, stopped at teardown."""
-
-    env: dict[str, str]
-    log_dir: Path
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    logs: list[Path] = field(default_factory=list)
-    kills: int = 0
-    restarts: int = 0
-    _spawned: int = 0
-
-    def start(self, count: int) -> None:
-        for _ in range(count):
-            self.processes.append(self._spawn())
-            self.logs.append(self.log_dir / f"worker-{self._spawned}.log")
-
-    def ready(self, index: int) -> bool:
-        """arq logs "Starting worker" once it is connected and polling."""
-        return "Starting worker" in self.logs[index].read_text(errors="replace")
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        indexes = range(len(self.processes))
-        wait_until(lambda: all(self.ready(i) for i in indexes), timeout=timeout, what="workers to start")
-
-    def _spawn(self) -> subprocess.Popen[bytes]:
-        self._spawned += 1
-        log = (self.log_dir / f"worker-{self._spawned}.log").open("wb")
-        return subprocess.Popen(
-            [str(SYNDICATOR), "worker"], env=self.env, cwd=self.log_dir, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def kill(self, index: int) -> None:
-        process = self.processes[index]
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        self.kills += 1
-
-    def restart(self, index: int) -> None:
-        self.processes[index] = self._spawn()
-        self.logs[index] = self.log_dir / f"worker-{self._spawned}.log"
-        self.restarts += 1
-
-    def revive_exited(self) -> int:
-        """Like a process supervisor: start again any worker that exited on its own."""
-        exited = [i for i, p in enumerate(self.processes) if p.poll() is not None]
-        for index in exited:
-            self.restart(index)
-        return len(exited)
-
-    def stop(self) -> None:
-        for process in self.processes:
-            stop_process(process)
-
-    def tail(self, lines: int = 15) -> str:
-        logs = sorted(self.log_dir.glob("worker-*.log"))
-        return "\n".join(
-            f"--- {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-            for log in logs
-        )
 
 
 @dataclass
@@ -252,84 +154,6 @@ class PrivateRedis:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process)
-
-
-def wait_until(check: Callable[[], bool], *, timeout: float, what: str, every: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
-
-
-# -- emulators -----------------------------------------------------------------------------------
-
-
-@dataclass
-class ShiftableClock:
-    """An emulator's clock that a test can move forward (tokens expire, quotas reset)."""
-
-    offset: float = 0.0
-
-    def timestamp(self) -> float:
-        return time.time() + self.offset
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self.offset)
-
-
-@dataclass
-class Emulators:
-    servers: dict[str, BackgroundServer]
-    clocks: dict[str, ShiftableClock]
-
-    def url(self, channel: str) -> str:
-        return self.servers[channel].url
-
-    def state(self, channel: str) -> dict[str, Any]:
-        return httpx.get(f"{self.url(channel)}/_emulator/state", timeout=10).json()
-
-    def inject(self, channel: str, **plan: Any) -> None:
-        plan.setdefault("hang_seconds", HANG_SECONDS)
-        httpx.post(f"{self.url(channel)}/_emulator/faults", json=plan, timeout=10).raise_for_status()
-
-    def clear_faults(self) -> None:
-        for channel in CHANNELS:
-            self.inject(channel)
-
-    def injected(self, *, ignore_paths: tuple[str, ...] = ()) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        for channel in CHANNELS:
-            answer = httpx.get(f"{self.url(channel)}/_emulator/faults", timeout=10).json()
-            for fault in answer["injected"]:
-                if not any(path in fault["path"] for path in ignore_paths):
-                    counts[f"{channel}:{fault['kind']}"] += 1
-        return counts
-
-    def stop(self) -> None:
-        for server in self.servers.values():
-            server.stop()
-
-
-def start_emulators() -> Emulators:
-    clocks = {"wechat": ShiftableClock(), "weibo": ShiftableClock()}
-    apps = {
-        "app": create_app_emulator(APP_SECRET),
-        "wechat": create_wechat(
-            app_id=WECHAT_APP_ID,
-            app_secret=WECHAT_SECRET,
-            publish_delay_seconds=0.1,
-            clock=clocks["wechat"].timestamp,
-        ),
-        "weibo": create_weibo(
-            access_token=WEIBO_TOKEN,
-            safe_domains=("gov.cn",),
-            hourly_limit=1_000_000,
-            token_ttl_seconds=24 * 3600,
-            clock=clocks["weibo"].now,
-        ),
-    }
-    return Emulators({name: BackgroundServer(app).start() for name, app in apps.items()}, clocks)
 
 
 # -- what the emulators recorded ----------------------------------------------------------------
@@ -425,30 +249,14 @@ class Stack:
         return self._t0 - self._signed
 
     async def seed(self, articles: list[dict[str, Any]]) -> None:
-        async with self.db.transaction() as session:
-            for unit in sorted({a["unit"] for a in articles}):
-                article = next(a for a in articles if a["unit"] == unit)
-                await admin.add_unit(session, unit, article["unit_level"], None, actor="faults")
-                for platform, options in account_options(article["source_portal"]).items():
-                    await admin.add_account(
-                        session,
-                        unit=unit,
-                        platform=platform,
-                        name=f"{unit}-{platform}",
-                        api_base_url=self.emulators.url(platform),
-                        actor="faults",
-                        **options,
-                    )
+        units = harness.units_of(articles)
+        await harness.seed_accounts(self.db, units, self.emulators.urls(), CREDENTIALS, actor="faults")
 
     async def deliver(self, articles: list[dict[str, Any]], *, concurrency: int = 4) -> list[httpx.Response]:
-        limit = asyncio.Semaphore(concurrency)
-        async with httpx.AsyncClient(base_url=self.api.url, timeout=30) as client:
-
-            async def one(article: dict[str, Any], timestamp: int) -> httpx.Response:
-                async with limit:  # a re-sent delivery is signed afresh
-                    return await post_signed(client, article, now=timestamp)
-
-            return await asyncio.gather(*(one(a, self._timestamp()) for a in articles))
+        timestamps = [self._timestamp() for _ in articles]
+        return await harness.deliver(
+            self.api.url, articles, INGEST_SECRET, concurrency=concurrency, timestamps=timestamps
+        )
 
     async def publish_batch(self, articles: list[dict[str, Any]]) -> None:
         responses = await self.deliver(articles)
@@ -460,9 +268,7 @@ class Stack:
         terminated under us (the connection-drop case) is simply read again."""
         for attempt in range(3):
             try:
-                async with self.reader.connect() as connection:
-                    rows = await connection.execute(select(Publication.state))
-                    return Counter(state for (state,) in rows.all())
+                return await harness.publication_states(self.reader)
             except DBAPIError:
                 if attempt == 2:
                     raise
@@ -476,7 +282,7 @@ class Stack:
         deadline = time.monotonic() + timeout
         while True:
             states = await self.states()
-            if sum(states.values()) >= expected and set(states) <= set(TERMINAL_STATES):
+            if harness.settled(states, expected):
                 return
             if time.monotonic() > deadline:
                 # The builtin TimeoutError, not a class of this conftest: pytest imports conftest.py
@@ -500,21 +306,13 @@ class Stack:
         return result
 
     def close(self) -> None:
-        self.workers.stop()
+        self.workers.owner.stop_all()
         self.api.stop()
         self.emulators.stop()
 
     async def aclose(self) -> None:
         self.close()
         await self.reader.dispose()
-
-
-def account_options(portal: str) -> dict[str, dict[str, str]]:
-    return {
-        "app": {"secret_env": APP_SECRET_ENV},
-        "wechat": {"app_id": WECHAT_APP_ID, "secret_env": WECHAT_SECRET_ENV, "default_cover": str(COVER)},
-        "weibo": {"secret_env": WEIBO_TOKEN_ENV, "safe_domain": portal},
-    }
 
 
 def stack_env(database_url: str, redis_url: str, queue: str) -> dict[str, str]:
@@ -526,9 +324,7 @@ def stack_env(database_url: str, redis_url: str, queue: str) -> dict[str, str]:
         "SYNDICATOR_REDIS_URL": redis_url,
         "SYNDICATOR_QUEUE_NAME": queue,
         "SYNDICATOR_INGEST_SECRET": INGEST_SECRET,
-        APP_SECRET_ENV: APP_SECRET,
-        WECHAT_SECRET_ENV: WECHAT_SECRET,
-        WEIBO_TOKEN_ENV: WEIBO_TOKEN,
+        **CREDENTIALS.environ(),
     }
 
 
@@ -555,9 +351,8 @@ async def build_stack(
 ) -> AsyncIterator[StackBuilder]:
     """Build the whole stack; everything it started is stopped at teardown, workers first."""
     built: list[Stack] = []
-    for name, value in ((APP_SECRET_ENV, APP_SECRET), (WECHAT_SECRET_ENV, WECHAT_SECRET)):
+    for name, value in CREDENTIALS.environ().items():
         monkeypatch.setenv(name, value)  # the in-process API and helpers read account secrets too
-    monkeypatch.setenv(WEIBO_TOKEN_ENV, WEIBO_TOKEN)
 
     async def build(
         *, workers: int = 2, redis: str | None = None, env_overrides: dict[str, str] | None = None
@@ -570,9 +365,10 @@ async def build_stack(
             queue_name=queue,
             ingest_secret=SecretStr(INGEST_SECRET),
         )
-        emulators = start_emulators()
+        emulators = harness.start_emulators(CREDENTIALS, EMULATOR_OPTIONS)
+        emulators.fault_defaults["hang_seconds"] = HANG_SECONDS
         api = BackgroundServer(create_api(settings)).start()
-        pool = WorkerPool(env, log_dir(tmp_path, request.node.name))
+        pool = WorkerPool(Processes(log_dir(tmp_path, request.node.name)), env)
         reader = create_async_engine(database_url, pool_pre_ping=True)
         stack = Stack(db, emulators, pool, api, env, ledger, random.Random(SEED), reader)
         built.append(stack)

@@ -22,13 +22,12 @@ from syndicator import admin
 from syndicator.background_server import BackgroundServer
 from syndicator.config import Settings
 from syndicator.db import Database
+from syndicator.demo.stack import derived_articles
 from syndicator.models import Article
 from tests.conftest import INGEST_SECRET
-from tests.faults.conftest import CaseRow, derived_articles
+from tests.faults.conftest import CaseRow
 from tests.integration.conftest import COVER, WECHAT_APP_ID
 from tests.support import post_signed, run_worker
-
-pytestmark = pytest.mark.integration
 
 UNIT = derived_articles(1)[0]["unit"]
 

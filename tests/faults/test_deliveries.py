@@ -11,11 +11,12 @@ import pytest
 from sqlmodel import select
 
 from channels.signing import signed_headers
+from syndicator.demo.stack import derived_articles
 from syndicator.models import Article, ArticleVersion
 from tests.conftest import INGEST_SECRET
-from tests.faults.conftest import CHANNELS, Stack, StackBuilder, derived_articles
+from tests.faults.conftest import CHANNELS, Stack, StackBuilder
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.timeout(120)]
 
 ARTICLES = 20
 CORRECTION = "<p>（更正：本文第三段数字已更正）</p>"

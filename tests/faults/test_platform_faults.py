@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from syndicator.demo.stack import derived_articles
 from syndicator.models import PublicationState
-from tests.faults.conftest import CHANNELS, SEED, Stack, StackBuilder, derived_articles
+from tests.faults.conftest import CHANNELS, SEED, Stack, StackBuilder
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(150)]
+pytestmark = [pytest.mark.timeout(150)]
 
 ARTICLES = 20
 RATE = 0.2

@@ -13,18 +13,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from syndicator.demo.processes import wait_until
+from syndicator.demo.stack import derived_articles
 from syndicator.models import PublicationState
-from tests.faults.conftest import (
-    CHANNELS,
-    PrivateRedis,
-    Stack,
-    StackBuilder,
-    Tally,
-    derived_articles,
-    wait_until,
-)
+from tests.faults.conftest import CHANNELS, PrivateRedis, Stack, StackBuilder, Tally
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(200)]
+pytestmark = [pytest.mark.timeout(200)]
 
 ARTICLES = 20
 LATENCY_MS = 60  # every platform call takes a while, so faults land mid-publish

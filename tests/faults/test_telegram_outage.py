@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
 from syndicator.bot.client import build_bot
@@ -13,8 +12,6 @@ from syndicator.models import Notification, utcnow
 from tests.moderation import conftest as moderation
 from tests.moderation.conftest import ALICE, CHAT, polling_bot, public_comments, run_jobs, seed_comment
 from tests.moderation.test_bot_flow import comment_to_card
-
-pytestmark = pytest.mark.integration
 
 # The moderation suite's fixtures: the fake Telegram server, the app world, settings pointing at both.
 telegram, world, mod_settings = moderation.telegram, moderation.world, moderation.mod_settings

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from channels.wechat.emulator import create_app as create_wechat
 from channels.weibo.emulator import create_app as create_weibo
 from syndicator import admin
 from syndicator.background_server import BackgroundServer
+from syndicator.demo.stack import COVER
 from syndicator.models import PublicationState
 from tests.conftest import APP_SECRET_ENV
 from tests.support import corpus_articles, post_signed, publications, run_worker
 
-COVER = Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "cover.png"
 WECHAT_APP_ID = "wx0123456789abcdef"
 WEIBO_TOKEN = "weibo-token"
 

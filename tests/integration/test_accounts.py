@@ -21,7 +21,6 @@ from syndicator.models import AuditEvent, ChannelAccount
 from tests.conftest import APP_SECRET, APP_SECRET_ENV
 from tests.integration.conftest import COVER, WECHAT_APP_ID
 
-pytestmark = pytest.mark.integration
 UNIT = "怀化市人民政府办公室"
 T = TypeVar("T")
 

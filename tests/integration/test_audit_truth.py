@@ -45,7 +45,6 @@ from tests.support import (
     run_worker,
 )
 
-pytestmark = pytest.mark.integration
 SYNDICATOR = Path(sys.executable).with_name("syndicator")
 
 

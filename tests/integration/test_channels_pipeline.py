@@ -24,8 +24,6 @@ from tests.support import (
     run_worker,
 )
 
-pytestmark = pytest.mark.integration
-
 
 @dataclass
 class Channel:

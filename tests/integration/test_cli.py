@@ -9,8 +9,6 @@ from syndicator.cli import app
 from syndicator.config import get_settings
 from tests.support import CORPUS
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def cli(db, database_url, redis_url, monkeypatch):

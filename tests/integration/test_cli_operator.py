@@ -13,7 +13,6 @@ from syndicator.cli import app
 from syndicator.config import get_settings
 from tests.support import CORPUS
 
-pytestmark = pytest.mark.integration
 UNIT = "兴宁市人民政府办公室"
 
 

@@ -35,8 +35,6 @@ from tests.conftest import OWNER_KEY
 from tests.integration.conftest import COVER, WECHAT_APP_ID, WEIBO_TOKEN
 from tests.support import corpus_articles, post_signed, publications, run_worker
 
-pytestmark = pytest.mark.integration
-
 RESET_SECONDS = 600  # what the Weibo emulator's rate_limit_status reports in the window
 MARGIN = 5.0
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from channels.http import make_http_client
@@ -17,8 +16,6 @@ from syndicator.queue import connect
 from tests.conftest import APP_SECRET
 from tests.integration.conftest import WEIBO_TOKEN
 from tests.support import emulator_state, inject_faults, publications, run_worker
-
-pytestmark = pytest.mark.integration
 
 
 async def run_audit(settings, db, *, fix: bool = False):

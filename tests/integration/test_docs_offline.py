@@ -12,7 +12,6 @@ import pytest
 from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 
-pytestmark = pytest.mark.integration
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

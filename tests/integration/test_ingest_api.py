@@ -15,8 +15,6 @@ from syndicator.models import Article, AuditEvent, Publication, RefusalCount, We
 from tests.conftest import INGEST_SECRET
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def seeded(db, app_emulator):

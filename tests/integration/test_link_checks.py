@@ -32,8 +32,6 @@ from tests.support import (
     seed_units_with_app_accounts,
 )
 
-pytestmark = pytest.mark.integration
-
 
 @dataclass
 class Portal:

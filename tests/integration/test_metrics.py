@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from syndicator import admin
@@ -14,7 +13,6 @@ from syndicator.models import Notification, utcnow
 from tests.integration.conftest import COVER, WECHAT_APP_ID
 from tests.support import corpus_articles, inject_faults, post_signed, publications, run_worker
 
-pytestmark = pytest.mark.integration
 DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "syndicator.json"
 
 

@@ -14,8 +14,6 @@ from syndicator.db import open_database
 from syndicator.migrate import alembic_config
 from syndicator.models import Article, ArticleVersion, Unit, UTCDateTime, utcnow
 
-pytestmark = pytest.mark.integration
-
 
 async def test_migrations_create_every_table_at_head(db, database_url) -> None:
     async with db.engine.connect() as connection:

@@ -19,7 +19,6 @@ from syndicator.queue import connect, enqueue_publish
 from tests.conftest import APP_SECRET
 from tests.support import corpus_articles, emulator_state, post_signed, publications, run_worker
 
-pytestmark = pytest.mark.integration
 CHAT = -100123
 UNSET = "TEST_SECRET_NOBODY_SET"
 

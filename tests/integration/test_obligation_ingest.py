@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from syndicator import admin
 from syndicator.demo.obligations import UPSTREAM_UNIT, repost_by, upstream_item
 from syndicator.models import Obligation, ObligationState, UpstreamItem
 from tests.support import corpus_articles, post_signed, run_worker, seed_units_with_app_accounts
-
-pytestmark = pytest.mark.integration
 
 
 async def test_pushed_item_opens_targets_and_a_repost_fulfils_them_on_time(

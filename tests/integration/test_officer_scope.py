@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import httpx
 import openpyxl
-import pytest
 from sqlmodel import select
 
 from syndicator import admin, audit
@@ -28,8 +27,6 @@ from syndicator.models import (
 from syndicator.tabular import XLSX
 from tests.conftest import APP_SECRET_ENV
 from tests.support import corpus_articles, post_signed
-
-pytestmark = pytest.mark.integration
 
 MARK = "乙单位专属标记"
 UNIT_A, UNIT_B = "甲市人民政府", f"{MARK}县人民政府"

@@ -12,8 +12,6 @@ from typer.testing import CliRunner
 from syndicator.cli import app
 from syndicator.config import get_settings
 
-pytestmark = pytest.mark.integration
-
 APPENDIX = Path(__file__).resolve().parents[1] / "checks" / "data" / "personal-data-appendix.json"
 
 

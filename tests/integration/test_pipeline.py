@@ -26,8 +26,6 @@ from tests.support import (
     seed_units_with_app_accounts,
 )
 
-pytestmark = pytest.mark.integration
-
 
 async def test_corpus_articles_reach_the_app(db, settings, api, app_emulator) -> None:
     articles = corpus_articles()

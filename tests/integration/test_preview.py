@@ -15,7 +15,6 @@ from syndicator.db import Database
 from syndicator.models import Article, ArticleVersion, Notification, Publication
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
 
-pytestmark = pytest.mark.integration
 LONG = corpus_articles()[3]  # 怀化: a title longer than WeChat's 32 characters
 SECRET = {**corpus_articles()[1], "body_html": "<p>机密★1年</p>" + corpus_articles()[1]["body_html"]}
 

@@ -19,7 +19,7 @@ from syndicator.models import ArticleVersion
 from tests.obligations.browser import browser_page, needs_chromium, screenshot, sign_in
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
 
-pytestmark = [pytest.mark.integration, needs_chromium]
+pytestmark = [needs_chromium]
 LONG = corpus_articles()[3]
 SECRET = {**corpus_articles()[1], "body_html": "<p>机密★1年</p>" + corpus_articles()[1]["body_html"]}
 

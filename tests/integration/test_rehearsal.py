@@ -12,7 +12,6 @@ from syndicator.background_server import BackgroundServer
 from syndicator.cli import app
 from syndicator.config import get_settings
 
-pytestmark = pytest.mark.integration
 UNIT = "示范县人民政府"
 
 

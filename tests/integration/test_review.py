@@ -17,8 +17,6 @@ from tests.support import (
     seed_units_with_app_accounts,
 )
 
-pytestmark = pytest.mark.integration
-
 SPAM_TITLE = "澳门娱乐城-体育投注-官方app登录入口_"
 
 

@@ -14,14 +14,11 @@ import socket
 from pathlib import Path
 
 import httpx
-import pytest
 
 from syndicator import admin
 from syndicator.api.app import create_app
 from syndicator.background_server import BackgroundServer
 from tests.support import corpus_articles, post_signed, seed_units_with_app_accounts
-
-pytestmark = pytest.mark.integration
 
 DECLARED = 100_000
 BODY_METHODS = {"post", "put", "patch", "delete"}

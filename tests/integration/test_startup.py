@@ -20,8 +20,6 @@ from syndicator.preflight import missing_secrets
 from syndicator.resilience import Outage, run_worker_forever, wait_until_available
 from syndicator.worker import worker_settings
 
-pytestmark = pytest.mark.integration
-
 
 def closed_port() -> int:
     with socket.socket() as sock:

@@ -20,7 +20,6 @@ from syndicator.cli import app
 from syndicator.config import Settings
 from syndicator.queue import connect, enqueue_publish, redis_settings
 
-pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
 

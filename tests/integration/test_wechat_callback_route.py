@@ -18,8 +18,6 @@ from syndicator.background_server import BackgroundServer
 from syndicator.models import PublicationState
 from tests.support import corpus_articles, post_signed, publications, run_worker
 
-pytestmark = pytest.mark.integration
-
 TOKEN = "callback-token"
 APP_ID = "wx0123456789abcdef"
 COVER = Path(__file__).resolve().parents[2] / "syndicator" / "demo" / "cover.png"

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from channels.signing import signed_headers
 from syndicator import admin
 from syndicator.models import PublicationState
 from tests.conftest import APP_SECRET_ENV, INGEST_SECRET
 from tests.support import corpus_articles, emulator_state, post_signed, publications, run_worker
-
-pytestmark = pytest.mark.integration
 
 
 async def delete_signed(api, article_id: int, secret: str = INGEST_SECRET, *, now: float | None = None):

@@ -28,8 +28,6 @@ from tests.conftest import APP_SECRET, APP_SECRET_ENV, INGEST_SECRET
 from tests.integration.conftest import COVER
 from tests.support import corpus_articles, post_signed, publications
 
-pytestmark = pytest.mark.integration
-
 ROOT = Path(__file__).resolve().parents[2]
 ACCESS_TOKEN = "ACCESS-TOKEN-" + "q" * 100
 SECRETS = {

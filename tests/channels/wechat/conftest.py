@@ -32,19 +32,21 @@ PNG = bytes.fromhex(
     "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
 T = TypeVar("T")
+PUBLISH_DELAY_SECONDS = 1.0  # on the emulator's clock, which the tests move (ManualClock)
 
 
-class ShiftedClock:
-    """Real time plus an offset the test can push forward (token expiry without waiting)."""
+class ManualClock:
+    """The emulator's time, moved only by the test: tokens expire and publish jobs finish when the
+    test advances it, never by waiting for the wall clock."""
 
     def __init__(self) -> None:
-        self.offset = 0.0
+        self.now = time.time()
 
     def __call__(self) -> float:
-        return time.time() + self.offset
+        return self.now
 
     def advance(self, seconds: float) -> None:
-        self.offset += seconds
+        self.now += seconds
 
 
 @dataclass
@@ -70,8 +72,8 @@ class Emulator:
 
 
 @pytest.fixture
-def clock() -> ShiftedClock:
-    return ShiftedClock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
@@ -81,11 +83,16 @@ def app_id() -> str:
 
 
 @pytest.fixture
-def start_emulator(clock: ShiftedClock, app_id: str) -> Iterator[Callable[..., Emulator]]:
+def start_emulator(clock: ManualClock, app_id: str) -> Iterator[Callable[..., Emulator]]:
     servers: list[tuple[BackgroundServer, httpx.Client]] = []
 
     def start(**options: Any) -> Emulator:
-        options = {"app_id": app_id, "app_secret": APP_SECRET, "publish_delay_seconds": 0.05, **options}
+        options = {
+            "app_id": app_id,
+            "app_secret": APP_SECRET,
+            "publish_delay_seconds": PUBLISH_DELAY_SECONDS,
+            **options,
+        }
         app = create_app(clock=clock, **options)
         server = BackgroundServer(app).start()
         control = httpx.Client(base_url=server.url, timeout=10)
@@ -222,19 +229,21 @@ def make_article(portal: Portal) -> Callable[..., ArticleContent]:
     return make
 
 
-async def _eventually(probe: Callable[[], Awaitable[T | None]], attempts: int = 250) -> T:
-    for _ in range(attempts):
-        outcome = await probe()
-        if outcome is not None:
-            return outcome
-        await asyncio.sleep(0.02)
-    raise AssertionError("the outcome never arrived")
-
-
 @pytest.fixture
-def eventually() -> Callable[[Callable[[], Awaitable[T | None]]], Awaitable[T]]:
-    """Poll an asynchronous outcome (WeChat publishes in the background) without timing assertions."""
-    return _eventually
+def eventually(clock: ManualClock) -> Callable[[Callable[[], Awaitable[T | None]]], Awaitable[T]]:
+    """Poll an asynchronous outcome (WeChat publishes in the background): each miss moves the
+    emulator's clock past its publish delay instead of sleeping."""
+
+    async def poll(probe: Callable[[], Awaitable[T | None]], attempts: int = 50) -> T:
+        for _ in range(attempts):
+            outcome = await probe()
+            if outcome is not None:
+                return outcome
+            clock.advance(PUBLISH_DELAY_SECONDS)
+            await asyncio.sleep(0)  # let the other tasks of the test run
+        raise AssertionError("the outcome never arrived")
+
+    return poll
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ import channels.weibo.adapter as weibo_adapter
 from channels.base import CommentAction, OutcomeUnknownError, RemoteComment
 from channels.weibo.adapter import WeiboAdapter
 
-pytestmark = pytest.mark.integration
-
 
 async def published_status(adapter: WeiboAdapter) -> str:
     return (await adapter.publish(adapter.render(make_article()), key="pub:c:1")).remote_id

@@ -17,8 +17,6 @@ from channels.base import (
 )
 from channels.weibo.adapter import WeiboAdapter
 
-pytestmark = pytest.mark.integration
-
 SHARE = "/2/statuses/share.json"
 SECONDS_TO_NEXT_HOUR = 45 * 60  # FakeClock starts at 02:15 UTC
 

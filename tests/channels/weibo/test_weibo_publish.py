@@ -10,8 +10,6 @@ from channels.base import CorrectionStrategy, OutcomeUnknownError, PermanentErro
 from channels.registry import build_adapter
 from channels.weibo.adapter import WeiboAdapter
 
-pytestmark = pytest.mark.integration
-
 
 async def test_publish_shares_the_status_once_with_rip(adapter: WeiboAdapter, emulator: Emulator) -> None:
     post = adapter.render(make_article())
