@@ -19,7 +19,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from arq import Worker
 from pydantic import SecretStr
 from redis.exceptions import RedisError
 from rich.console import Console
@@ -43,7 +42,7 @@ from syndicator.models import Article, ChannelAccount, Publication
 from syndicator.pipeline.policy import TERMINAL_STATES
 from syndicator.queue import connect, redis_client
 from syndicator.signing import signed_headers
-from syndicator.worker import worker_settings
+from syndicator.worker import PipelineWorker, worker_settings
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 DEMO_REDIS_DB = 8
@@ -110,7 +109,7 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
     settings = settings.model_copy(update=demo_wecom.settings_update(wecom.url))
     api = BackgroundServer(create_app(settings)).start()
     db = open_database(settings.database_url)
-    worker = Worker(**{**worker_settings(settings), "handle_signals": False})
+    worker = PipelineWorker(**{**worker_settings(settings), "handle_signals": False})
     worker_task = asyncio.create_task(worker.main())
     try:
         await _seed(db, articles, servers)
