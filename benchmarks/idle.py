@@ -26,7 +26,9 @@ SETTLE_SECONDS = 5.0  # startup: imports done, the reconciler's run_at_startup c
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="measuring window (default 60)")
     parser.add_argument("--polling-worker", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()

@@ -222,6 +222,8 @@ class Pipeline:
     workers: list[Proc] = field(default_factory=list)
     profile: bool = False  # py-spy every process; collapsed stacks land in the log dir
     profilers: list[Proc] = field(default_factory=list)
+    # The worker command; benchmarks.idle's arq-polling worker stands in for the old one.
+    worker_argv: tuple[str, ...] = (str(c.SYNDICATOR), "worker")
 
     @property
     def api_url(self) -> str:
@@ -232,9 +234,7 @@ class Pipeline:
             "api", [str(c.SYNDICATOR), "serve", "--port", str(self.api_port)], pipeline_env()
         )
         for index in range(workers):
-            self.workers.append(
-                self.procs.start(f"worker-{index}", [str(c.SYNDICATOR), "worker"], pipeline_env())
-            )
+            self.workers.append(self.procs.start(f"worker-{index}", list(self.worker_argv), pipeline_env()))
         await wait_http(f"{self.api_url}/healthz", self.api)
         for worker in self.workers:
             await wait_log(worker, "Starting worker")
@@ -369,7 +369,10 @@ class Accepted:
 
 async def post_article(session: aiohttp.ClientSession, api_url: str, article: dict[str, Any]) -> Accepted:
     body = json.dumps(article, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", **signed_headers(c.INGEST_SECRET, body)}
+    headers = {
+        "Content-Type": "application/json",
+        **signed_headers(c.INGEST_SECRET, "POST", "/api/v1/articles", body),
+    }
     async with session.post(f"{api_url}/api/v1/articles", data=body, headers=headers) as response:
         answer = await response.json()
         if response.status != 202:
