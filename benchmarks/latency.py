@@ -96,7 +96,7 @@ def report(name: str, latencies: list[float], emulator_ms: float, states: dict[s
     load = stack.machine()["load"]
     print(f"\n## Latency, {name}: {len(latencies)} publications, states {states}, load {load}\n")
     print("| | p50 | p90 | p99 | max | mean |\n|---|---|---|---|---|---|")
-    for name, shift in (
+    for row, shift in (
         ("202 -> published (ms)", 0.0),
         (f"overhead = minus {emulator_ms:g} ms (ms)", emulator_ms),
     ):
@@ -105,7 +105,7 @@ def report(name: str, latencies: list[float], emulator_ms: float, states: dict[s
             max(values),
             statistics.mean(values),
         ]
-        print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in cells) + " |")
+        print(f"| {row} | " + " | ".join(f"{v:.1f}" for v in cells) + " |")
     p99 = stack.percentile(latencies, 0.99) - emulator_ms
     verdict = "MET" if p99 < GOAL_P99_MS else "NOT MET"
     print(f"\n{name}: p99 overhead < {GOAL_P99_MS:g} ms ({p99:.1f} ms): {verdict}")
