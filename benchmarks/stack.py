@@ -471,6 +471,14 @@ async def db_transactions() -> int:
         await conn.close()
 
 
+async def database_mb() -> float:
+    conn = await asyncpg.connect(c.ADMIN_DATABASE_URL)
+    try:
+        return int(await conn.fetchval("SELECT pg_database_size($1)", c.DB_NAME)) / 2**20
+    finally:
+        await conn.close()
+
+
 async def peak_connections() -> int:
     conn = await asyncpg.connect(c.ADMIN_DATABASE_URL)
     try:
