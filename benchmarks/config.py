@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -12,14 +13,16 @@ CORPUS_DIR = ROOT / "syndicator" / "demo" / "corpus" / "portal-articles"
 COVER = ROOT / "syndicator" / "demo" / "cover.png"
 
 PG_SERVER = "postgres@127.0.0.1:5432"
-DB_NAME = "syndicator_bench"
+# Helpers benchmarking at once on one machine each set their own (the benchmarks drop this database).
+DB_NAME = os.environ.get("SYNDICATOR_BENCH_DB", "syndicator_bench")
 DATABASE_URL = f"postgresql+asyncpg://{PG_SERVER}/{DB_NAME}"
 RAW_DATABASE_URL = f"postgresql://{PG_SERVER}/{DB_NAME}"
 ADMIN_DATABASE_URL = f"postgresql://{PG_SERVER}/postgres"
 # Leaves PostgreSQL's other 20 of 100 connections to the other sessions on this machine.
 DB_CONNECTION_LIMIT = 80
-REDIS_URL = "redis://127.0.0.1:6379/3"
-QUEUE_NAME = "syndicator:bench"
+REDIS_URL = os.environ.get("SYNDICATOR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
+# Pub/sub (the workers' wake-up) ignores the database number: the queue name keeps runs apart.
+QUEUE_NAME = f"syndicator:{DB_NAME}"
 
 INGEST_SECRET = "bench-ingest-secret"
 APP_SECRET = "bench-app-secret"

@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.fanout                 # N=1000, workers 1,2,4, latency 100 and 0 ms
     .venv/bin/python -m benchmarks.fanout --quick         # N=100 smoke run
     .venv/bin/python -m benchmarks.fanout --scale         # also 100 -> 1,000 -> 10,000 on a growing DB
+    .venv/bin/python -m benchmarks.fanout --scale-only --scale-sizes 100,1000 --scale-workers 1,2
 
 N articles x 3 channels (app, WeChat, Weibo emulators, each its own process) go through the signed
 ingest API -> Redis -> `syndicator worker` processes -> PostgreSQL. Each pipeline run is paired with
@@ -34,7 +35,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scale", action="store_true", help="add the 100/1,000/10,000 scale curve (long)")
     parser.add_argument("--scale-only", action="store_true", help="only the scale curve")
     parser.add_argument("--scale-sizes", default="100,1000,10000", help="default 100,1000,10000")
-    parser.add_argument("--scale-workers", type=int, default=2)
+    parser.add_argument(
+        "--scale-workers", default="1,2", help="worker counts, each over all sizes (default 1,2)"
+    )
     parser.add_argument("--scale-latency", type=float, default=0.0)
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the API and workers (raw stacks in logs)"
@@ -72,21 +75,38 @@ async def scale_curve(
     """The same run at growing sizes on one database that keeps every earlier run's rows."""
     await fresh_stack(emulators)
     rows = []
-    for size in [int(x) for x in args.scale_sizes.split(",")]:
-        tag = f"s{size}-{int(time.time()) % 10**6}"
-        print(f"- scale: {size} articles, {args.scale_workers} worker(s), latency {args.scale_latency:g} ms")
-        result = await run_pipeline(
-            procs,
-            emulators,
-            derived_articles(size, tag),
-            platforms=PLATFORMS,
-            workers=args.scale_workers,
-            latency_ms=args.scale_latency,
-            keep_completions=True,
-        )
-        deciles = _deciles(result.completions)
-        rows.append({"articles": size, "result": result, "decile_throughput": deciles})
-        print(f"  {result.throughput:.1f} pub/s; per decile: {', '.join(f'{d:.0f}' for d in deciles)}")
+    for workers in [int(x) for x in args.scale_workers.split(",")]:
+        for size in [int(x) for x in args.scale_sizes.split(",")]:
+            tag = f"s{size}-{workers}-{int(time.time()) % 10**6}"
+            print(
+                f"- scale: {size} articles, {workers} worker(s), latency {args.scale_latency:g} ms",
+                flush=True,
+            )
+            result = await run_pipeline(
+                procs,
+                emulators,
+                derived_articles(size, tag),
+                platforms=PLATFORMS,
+                workers=workers,
+                latency_ms=args.scale_latency,
+                keep_completions=True,
+            )
+            deciles = _deciles(result.completions)
+            db_mb = await stack.database_mb()
+            rows.append(
+                {
+                    "articles": size,
+                    "workers": workers,
+                    "result": result,
+                    "decile_throughput": deciles,
+                    "db_mb": db_mb,
+                }
+            )
+            print(
+                f"  {result.throughput:.1f} pub/s, database {db_mb:.0f} MB; per decile: "
+                f"{', '.join(f'{d:.0f}' for d in deciles)}",
+                flush=True,
+            )
     return rows
 
 
@@ -132,15 +152,18 @@ def _verdict(measured: list[Comparison], failed: list[Comparison]) -> str:
 def report_scale(rows: list[dict[str, Any]]) -> None:
     print("\n## Scale of cost (goal 4)\n")
     print(
-        "| articles | pubs | published | seconds | pub/s | CPU ms/pub | per-decile pub/s |\n"
-        "|---|---|---|---|---|---|---|"
+        "| workers | articles | pubs | published | DB MB after | seconds | pub/s "
+        "| CPU ms/pub (API + workers) | worker CPU ms/pub | DB xact/pub | per-decile pub/s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|"
     )
     for row in rows:
         r = row["result"]
         deciles = " ".join(f"{d:.0f}" for d in row["decile_throughput"])
+        worker_ms, xact = r.cpu_workers * 1000 / r.publications, r.db_transactions / r.publications
         print(
-            f"| {row['articles']} | {r.publications} | {r.published} | {r.seconds:.1f} | "
-            f"{r.throughput:.1f} | {r.cpu_ms_per_publication:.2f} | {deciles} |"
+            f"| {row['workers']} | {row['articles']} | {r.publications} | {r.published} | "
+            f"{row['db_mb']:.0f} | {r.seconds:.1f} | {r.throughput:.1f} | {r.cpu_ms_per_publication:.2f} | "
+            f"{worker_ms:.2f} | {xact:.1f} | {deciles} |"
         )
 
 

@@ -159,6 +159,8 @@ class Pipeline:
     workers: WorkerPool | None = None
     profile: bool = False  # py-spy every process; collapsed stacks land in the log dir
     profilers: list[Proc] = field(default_factory=list)
+    # The worker command; benchmarks.idle's arq-polling worker stands in for the old one.
+    worker_argv: tuple[str, ...] = (str(c.SYNDICATOR), "worker")
 
     @property
     def api_url(self) -> str:
@@ -168,7 +170,7 @@ class Pipeline:
         self.api = self.procs.start(
             "api", [str(c.SYNDICATOR), "serve", "--port", str(self.api_port)], pipeline_env()
         )
-        self.workers = WorkerPool(self.procs, pipeline_env())
+        self.workers = WorkerPool(self.procs, pipeline_env(), argv=self.worker_argv)
         self.workers.start(workers)
         await wait_http(f"{self.api_url}/healthz", self.api)
         await asyncio.to_thread(self.workers.wait_ready, 30)
@@ -357,6 +359,14 @@ async def db_transactions() -> int:
             "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1", c.DB_NAME
         )
         return int(value or 0)
+    finally:
+        await conn.close()
+
+
+async def database_mb() -> float:
+    conn = await asyncpg.connect(c.ADMIN_DATABASE_URL)
+    try:
+        return int(await conn.fetchval("SELECT pg_database_size($1)", c.DB_NAME)) / 2**20
     finally:
         await conn.close()
 

@@ -135,8 +135,10 @@ class Settings(BaseSettings):
     channel_timeout_seconds: float = 15.0
     job_timeout_seconds: int = 120
     worker_max_jobs: int = 50
-    # How often an idle worker looks for due jobs; bounds the queue's share of publish latency.
-    worker_poll_delay_seconds: float = 0.01
+    # The longest an idle worker waits between looks at the queue. Enqueues wake it at once and it
+    # sleeps only until the next deferred job is due, so this only bounds jobs queued another way
+    # (arq's own retries); keep it under 1 s, arq enqueues crons 1 s ahead.
+    worker_poll_delay_seconds: float = 0.5
     # A publication untouched this long in pending/sending is re-enqueued by the reconciler.
     stuck_after_seconds: int = 60
     # Reconciler passes that re-enqueue a publication with no state change before it is failed (`stalled`).

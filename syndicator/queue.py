@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
+import time
 from datetime import datetime
+from typing import Any
 
 import structlog
 from arq import ArqRedis
 from arq.connections import RedisSettings, create_pool
+from arq.constants import job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
 from redis.asyncio import Redis
 from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import RedisError
@@ -23,6 +26,22 @@ JOB_EXPIRES_SECONDS = 7 * 24 * 3600
 
 
 SENTINEL_SCHEME = "redis+sentinel://"
+
+# arq's enqueue (WATCH, EXISTS, MULTI/EXEC: three round trips) as one script that also wakes the
+# workers: they wait on the wake channel instead of polling Redis every few milliseconds.
+# KEYS: job key, result key, queue; ARGV: serialized job, score, expiry ms, job id, wake channel.
+_ENQUEUE_SCRIPT = """
+if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return 0 end
+redis.call('PSETEX', KEYS[1], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[2])
+return 1
+"""
+
+
+def wake_channel(queue_name: str) -> str:
+    """The pub/sub channel an enqueue on `queue_name` announces itself on (the score as message)."""
+    return f"{queue_name}:wake"
 
 
 def redis_settings(redis_url: str) -> RedisSettings:
@@ -77,52 +96,120 @@ def poll_job_id(publication_id: int, generation: int, suffix: str = "") -> str:
     return f"poll:{publication_id}:{generation}" + (f":{suffix}" if suffix else "")
 
 
+async def enqueue_job(
+    redis: ArqRedis,
+    function: str,
+    *args: Any,
+    job_id: str,
+    expires_seconds: float,
+    defer_until: datetime | None = None,
+    defer_by: float | None = None,
+) -> bool:
+    """Enqueue an arq job, one round trip, and wake the workers; False if a job with `job_id` is
+    already queued or has a result (enqueueing twice is a no-op)."""
+    keys, argv = _enqueue_call(redis, function, args, job_id, expires_seconds, defer_until, defer_by)
+    return bool(await _enqueue_script(redis)(keys=keys, args=argv))
+
+
+async def enqueue_jobs(
+    redis: ArqRedis, function: str, jobs: dict[str, tuple[Any, ...]], *, expires_seconds: float
+) -> int:
+    """Many jobs (job id -> arguments) in one pipeline round trip; how many were new."""
+    script = _enqueue_script(redis)
+    async with redis.pipeline(transaction=False) as pipe:
+        for job_id, args in jobs.items():
+            keys, argv = _enqueue_call(redis, function, args, job_id, expires_seconds, None, None)
+            await script(keys=keys, args=argv, client=pipe)
+        added = await pipe.execute()
+    return sum(bool(answer) for answer in added)
+
+
+def _enqueue_call(
+    redis: ArqRedis,
+    function: str,
+    args: tuple[Any, ...],
+    job_id: str,
+    expires_seconds: float,
+    defer_until: datetime | None,
+    defer_by: float | None,
+) -> tuple[list[str], list[Any]]:
+    """The script's KEYS and ARGV, the job serialized exactly as arq's own enqueue_job does."""
+    now_ms = int(time.time() * 1000)
+    if defer_until is not None:
+        score = int(defer_until.timestamp() * 1000)
+    else:
+        score = now_ms + int((defer_by or 0) * 1000)
+    job = serialize_job(function, args, {}, None, now_ms, serializer=redis.job_serializer)
+    queue = redis.default_queue_name
+    keys = [job_key_prefix + job_id, result_key_prefix + job_id, queue]
+    return keys, [job, score, int(expires_seconds * 1000), job_id, wake_channel(queue)]
+
+
+def _enqueue_script(redis: ArqRedis) -> Any:
+    """The script registered once per pool (redis-py sends EVALSHA and loads it on NOSCRIPT)."""
+    script = getattr(redis, "_syndicator_enqueue", None)
+    if script is None:
+        script = redis.register_script(_ENQUEUE_SCRIPT)
+        redis._syndicator_enqueue = script  # type: ignore[attr-defined]
+    return script
+
+
 async def enqueue_publish(
     redis: ArqRedis, publication_id: int, generation: int = 0, *, defer_until: datetime | None = None
 ) -> bool:
-    job = await redis.enqueue_job(
+    return await enqueue_job(
+        redis,
         PUBLISH_JOB,
         publication_id,
-        _job_id=publish_job_id(publication_id, generation),
-        _defer_until=defer_until,
-        _expires=JOB_EXPIRES_SECONDS,
+        job_id=publish_job_id(publication_id, generation),
+        expires_seconds=JOB_EXPIRES_SECONDS,
+        defer_until=defer_until,
     )
-    return job is not None
 
 
 async def enqueue_poll(
     redis: ArqRedis, publication_id: int, generation: int, *, defer_by: float, suffix: str = ""
 ) -> bool:
     """`suffix` gives a prompt read (a WeChat push) its own job beside the deferred regular poll."""
-    job = await redis.enqueue_job(
+    return await enqueue_job(
+        redis,
         POLL_JOB,
         publication_id,
-        _job_id=poll_job_id(publication_id, generation, suffix),
-        _defer_by=defer_by,
-        _expires=JOB_EXPIRES_SECONDS,
+        job_id=poll_job_id(publication_id, generation, suffix),
+        expires_seconds=JOB_EXPIRES_SECONDS,
+        defer_by=defer_by,
     )
-    return job is not None
+
+
+def withdraw_job_id(publication_id: int, generation: int) -> str:
+    return f"withdraw:{publication_id}:{generation}"
 
 
 async def enqueue_withdraw(redis: ArqRedis, publication_id: int, generation: int) -> bool:
-    job = await redis.enqueue_job(
+    return await enqueue_job(
+        redis,
         WITHDRAW_JOB,
         publication_id,
-        _job_id=f"withdraw:{publication_id}:{generation}",
-        _expires=JOB_EXPIRES_SECONDS,
+        job_id=withdraw_job_id(publication_id, generation),
+        expires_seconds=JOB_EXPIRES_SECONDS,
     )
-    return job is not None
 
 
 async def enqueue_publish_all(
     redis: ArqRedis | None, publication_ids: list[int], *, job: str = PUBLISH_JOB
 ) -> int:
-    """Best effort after a commit: if Redis is down the reconciler picks the publications up."""
+    """Best effort after a commit, all in one pipeline: if Redis is down the reconciler picks the
+    publications up."""
     if redis is None or not publication_ids:
         return 0
-    enqueue = enqueue_withdraw if job == WITHDRAW_JOB else enqueue_publish
+    job_id = withdraw_job_id if job == WITHDRAW_JOB else publish_job_id
     try:
-        await asyncio.gather(*(enqueue(redis, publication_id, 0) for publication_id in publication_ids))
+        await enqueue_jobs(
+            redis,
+            job,
+            {job_id(pid, 0): (pid,) for pid in publication_ids},
+            expires_seconds=JOB_EXPIRES_SECONDS,
+        )
     except (RedisError, OSError) as exc:
         log.warning("enqueue_failed_reconciler_will_retry", error=str(exc), publications=publication_ids)
         return 0

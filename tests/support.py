@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from arq import Worker
 from sqlmodel import select
 
 from channels.fetch import FetchPolicy, SafeFetcher
@@ -18,7 +17,7 @@ from syndicator.config import Settings
 from syndicator.db import Database
 from syndicator.demo.stack import ARTICLES_PATH, signed_delivery
 from syndicator.models import Article, ArticleVersion, Publication, utcnow
-from syndicator.worker import worker_settings
+from syndicator.worker import PipelineWorker, worker_settings
 from tests.conftest import APP_SECRET_ENV, INGEST_SECRET
 
 CORPUS = Path(__file__).resolve().parents[1] / "syndicator" / "demo" / "corpus"
@@ -75,9 +74,9 @@ async def post_signed(
     return await client.post(ARTICLES_PATH, content=body, headers=headers)
 
 
-async def run_worker(settings: Settings, **overrides: Any) -> Worker:
+async def run_worker(settings: Settings, **overrides: Any) -> PipelineWorker:
     """Run a real arq worker on real Redis until the queue is empty."""
-    worker = Worker(
+    worker = PipelineWorker(
         **{**worker_settings(settings), "burst": True, "poll_delay": 0, "handle_signals": False, **overrides}
     )
     try:

@@ -133,18 +133,16 @@ def sign(
 @app.command()
 def worker() -> None:
     """Run a fan-out worker (arq) with the reconciler cron; it rides out Redis outages."""
-    from arq import Worker
-
     from syndicator.resilience import run_worker_forever
-    from syndicator.worker import worker_settings
+    from syndicator.worker import PipelineWorker, worker_settings
 
     settings = start_process("worker")
     asyncio.run(warn_unusable_accounts(settings))
 
-    def make_worker() -> Worker:
+    def make_worker() -> PipelineWorker:
         options = worker_settings(settings)
         options["redis_settings"].conn_retries = 0  # run_worker_forever backs off and logs once a minute
-        return Worker(**options)
+        return PipelineWorker(**options)
 
     asyncio.run(run_worker_forever(make_worker))
 

@@ -97,6 +97,7 @@ class WorkerPool:
 
     owner: Processes  # starts them, and stops them all at the end
     env: dict[str, str]
+    argv: tuple[str, ...] = (str(SYNDICATOR), "worker")
     processes: list[Proc] = field(default_factory=list)
     kills: int = 0
     restarts: int = 0
@@ -108,7 +109,7 @@ class WorkerPool:
 
     def _spawn(self) -> Proc:
         self._spawned += 1
-        return self.owner.start(f"worker-{self._spawned}", [str(SYNDICATOR), "worker"], self.env)
+        return self.owner.start(f"worker-{self._spawned}", list(self.argv), self.env)
 
     def ready(self, index: int) -> bool:
         """arq logs "Starting worker" once it is connected and polling."""

@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from arq import Worker
 from pydantic import SecretStr
 from redis.exceptions import RedisError
 from rich.console import Console
@@ -35,7 +34,7 @@ from syndicator.migrate import upgrade
 from syndicator.models import Article, ChannelAccount, Publication
 from syndicator.pipeline.policy import TERMINAL_STATES
 from syndicator.queue import connect, redis_client
-from syndicator.worker import worker_settings
+from syndicator.worker import PipelineWorker, worker_settings
 
 DEMO_REDIS_DB = 8
 # Everything the pipeline writes to Redis: arq's jobs and locks, our caches (syn:), the demo queue.
@@ -73,7 +72,7 @@ async def run_demo(base: Settings, *, corpus_dir: Path | None, timeout: float) -
     settings = settings.model_copy(update=demo_wecom.settings_update(wecom.url))
     api = BackgroundServer(create_app(settings)).start()
     db = open_database(settings.database_url)
-    worker = Worker(**{**worker_settings(settings), "handle_signals": False})
+    worker = PipelineWorker(**{**worker_settings(settings), "handle_signals": False})
     worker_task = asyncio.create_task(worker.main())
     try:
         os.environ.update(DEMO.environ())  # the worker reads account secrets from their variables

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import structlog
 from arq import ArqRedis
 from redis.exceptions import RedisError
+
+from syndicator.queue import enqueue_job, enqueue_jobs
 
 log = structlog.get_logger(__name__)
 
@@ -29,36 +29,36 @@ async def enqueue_apply(redis: ArqRedis | None, comment_id: int, revision: int, 
     if redis is None:
         return False
     try:
-        job = await redis.enqueue_job(
+        return await enqueue_job(
+            redis,
             APPLY_JOB,
             comment_id,
             revision,
             state,
-            _job_id=apply_job_id(comment_id, revision, state),
-            _expires=JOB_EXPIRES_SECONDS,
+            job_id=apply_job_id(comment_id, revision, state),
+            expires_seconds=JOB_EXPIRES_SECONDS,
         )
     except (RedisError, OSError) as exc:
         log.warning("comment_apply_enqueue_failed", comment_id=comment_id, error=str(exc))
         return False
-    return job is not None
 
 
-async def enqueue_applies(
-    redis: ArqRedis | None, decisions: list[tuple[int, int, str]], *, concurrency: int = 16
-) -> None:
-    """Many decisions at once (a page of spam), a few enqueues in flight: one each would wait for
-    the round trips in turn, all at once would open a Redis connection per job."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(comment_id: int, revision: int, state: str) -> None:
-        async with gate:
-            await enqueue_apply(redis, comment_id, revision, state)
-
-    await asyncio.gather(*(one(*decision) for decision in decisions))
+async def enqueue_applies(redis: ArqRedis | None, decisions: list[tuple[int, int, str]]) -> None:
+    """Many decisions at once (a page of spam) in one pipeline round trip; best effort like one."""
+    if redis is None or not decisions:
+        return
+    jobs = {apply_job_id(*decision): decision for decision in decisions}
+    try:
+        await enqueue_jobs(redis, APPLY_JOB, jobs, expires_seconds=JOB_EXPIRES_SECONDS)
+    except (RedisError, OSError) as exc:
+        log.warning("comment_apply_enqueue_failed", comments=[d[0] for d in decisions], error=str(exc))
 
 
 async def enqueue_poll(redis: ArqRedis, account_id: int) -> bool:
-    job = await redis.enqueue_job(
-        POLL_ACCOUNT_JOB, account_id, _job_id=poll_job_id(account_id), _expires=JOB_EXPIRES_SECONDS
+    return await enqueue_job(
+        redis,
+        POLL_ACCOUNT_JOB,
+        account_id,
+        job_id=poll_job_id(account_id),
+        expires_seconds=JOB_EXPIRES_SECONDS,
     )
-    return job is not None

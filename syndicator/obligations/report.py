@@ -11,7 +11,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, and_, case, func, not_, or_
+from sqlalchemy import ColumnElement, Float, and_, case, func, not_, or_
+from sqlalchemy.dialects import postgresql
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -136,16 +137,20 @@ def status_conditions(as_of: datetime) -> dict[str, ColumnElement[bool]]:
 
 
 def _counted(status: dict[str, ColumnElement[bool]]) -> list[Any]:
+    # count(*) FILTER (WHERE …), not sum(CASE …): half the work per row over a million targets.
     return [func.count().label("targets")] + [
-        func.sum(case((status[name], 1), else_=0)).label(name)
+        func.count().filter(status[name]).label(name)
         for name in ("on_time", "late", "overdue", "open", "waived")
     ]
 
 
-def _delay_hours(dialect: str) -> Any:
-    if dialect == "postgresql":
-        return func.extract("epoch", col(Ob.fulfilled_at) - col(UpstreamItem.published_at)) / 3600.0
-    return (func.julianday(col(Ob.fulfilled_at)) - func.julianday(col(UpstreamItem.published_at))) * 24.0
+def _delay_percentiles(status: dict[str, ColumnElement[bool]]) -> Any:
+    """PostgreSQL: median and p90 delay in hours in one sort per unit, of fulfilled targets only.
+    date_part is a float; EXTRACT is a numeric, slow to divide and to sort."""
+    hours = func.date_part("epoch", col(Ob.fulfilled_at) - col(UpstreamItem.published_at)) / 3600.0
+    fractions = postgresql.array([0.5, 0.9], type_=Float)
+    percentiles = func.percentile_cont(fractions, type_=postgresql.ARRAY(Float))
+    return percentiles.within_group(hours).filter(status["fulfilled"]).label("delays")
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -156,11 +161,7 @@ def summary_statement(scope: Scope, dialect: str) -> Any:
     status = status_conditions(scope.query.as_of)
     columns = [col(Ob.unit_id), *_counted(status)]
     if dialect == "postgresql":
-        delay = case((status["fulfilled"], _delay_hours(dialect)), else_=None)
-        columns += [
-            func.percentile_cont(0.5).within_group(delay).label("median"),
-            func.percentile_cont(0.9).within_group(delay).label("p90"),
-        ]
+        columns.append(_delay_percentiles(status))
     query = select(*columns).select_from(Ob).join(UpstreamItem, col(UpstreamItem.id) == col(Ob.item_id))
     if scope.query.platform:
         query = query.join(ChannelAccount, col(ChannelAccount.id) == col(Ob.account_id))
@@ -183,7 +184,7 @@ async def unit_rows(session: AsyncSession, scope: Scope, tree: UnitTree) -> list
             waived=row.waived or 0,
         )
         if dialect == "postgresql":
-            median, p90 = row.median, row.p90
+            median, p90 = row.delays or (None, None)
         else:
             values = delays.get(row.unit_id, [])
             median, p90 = percentile(values, 0.5), percentile(values, 0.9)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from arq import Worker
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
 
@@ -18,7 +17,7 @@ from syndicator.cli import app
 from syndicator.config import Settings, async_database_url, get_settings
 from syndicator.preflight import missing_secrets
 from syndicator.resilience import Outage, run_worker_forever, wait_until_available
-from syndicator.worker import worker_settings
+from syndicator.worker import PipelineWorker, worker_settings
 
 
 def closed_port() -> int:
@@ -142,10 +141,10 @@ async def test_the_worker_rides_out_redis_being_away_with_a_line_a_minute(settin
         if len(delays) == 12:
             raise Enough
 
-    def make_worker() -> Worker:
+    def make_worker() -> PipelineWorker:
         options = worker_settings(settings)
         options["redis_settings"].conn_retries = 0
-        return Worker(**{**options, "handle_signals": False})
+        return PipelineWorker(**{**options, "handle_signals": False})
 
     with capture_logs() as logs, pytest.raises(Enough):
         await run_worker_forever(make_worker, outage=Outage("redis", clock=clock), sleep=sleep)
