@@ -9,6 +9,7 @@ the cadence after a read, the platform's reset after a rate-limit answer.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,34 +143,60 @@ async def read_intake(
     the row on its cadence; a PermanentError on an article (deleted, comments closed) stops it.
     """
     cursor, results, error = intake.cursor, [], None
-    for _ in range(MAX_PAGES_PER_RUN):
-        try:
-            page = await _read(adapter, intake, cursor)
-        except AuthExpiredError:
-            await adapter.refresh_auth()
-            continue
-        except RateLimitedError as exc:
-            return results, exc
-        except ChannelError as exc:
-            error = exc
-            log.warning("comment_poll_failed", account_id=account.id, target=intake.target, error=str(exc))
-            break
-        try:
-            async with db.transaction() as session:
-                results.append(await ingest(session, account, page))
-                await session.exec(
-                    update(CommentIntake)
-                    .where(col(CommentIntake.id) == intake.id)
-                    .values(cursor=page.cursor, polled_at=now)
+    reading = _start_read(adapter, intake, cursor)
+    try:
+        for pages_left in range(MAX_PAGES_PER_RUN - 1, -1, -1):
+            try:
+                page = await reading
+            except AuthExpiredError:
+                await adapter.refresh_auth()
+                reading = _start_read(adapter, intake, cursor)
+                continue
+            except RateLimitedError as exc:
+                return results, exc
+            except ChannelError as exc:
+                error = exc
+                log.warning(
+                    "comment_poll_failed", account_id=account.id, target=intake.target, error=str(exc)
                 )
-        except IntegrityError:  # a push stored the same comment meanwhile: the next read goes on
-            log.info("comment_poll_conflict", account_id=account.id, target=intake.target)
-            break
-        if not page.comments or page.cursor == cursor:
-            break
-        cursor = page.cursor
+                break
+            last = not page.comments or page.cursor == cursor or not pages_left
+            if not last:
+                # The next page is read while this one is screened and stored: a read moves no
+                # cursor (it moves with this page's commit), so a failed commit drops it unused.
+                reading = _start_read(adapter, intake, page.cursor)
+            try:
+                async with db.transaction() as session:
+                    results.append(await ingest(session, account, page))
+                    await session.exec(
+                        update(CommentIntake)
+                        .where(col(CommentIntake.id) == intake.id)
+                        .values(cursor=page.cursor, polled_at=now)
+                    )
+            except IntegrityError:  # a push stored the same comment meanwhile: the next read goes on
+                log.info("comment_poll_conflict", account_id=account.id, target=intake.target)
+                break
+            if last:
+                break
+            cursor = page.cursor
+    finally:
+        _drop(reading)
     await _schedule(db, intake, now, settings, error)
     return results, None
+
+
+def _start_read(
+    adapter: ChannelAdapter, intake: CommentIntake, cursor: str | None
+) -> asyncio.Task[CommentPage]:
+    return asyncio.create_task(_read(adapter, intake, cursor))
+
+
+def _drop(reading: asyncio.Task[CommentPage]) -> None:
+    """A read the loop will not use: cancelled, or its error taken (else asyncio logs it as lost)."""
+    if not reading.done():
+        reading.cancel()
+    elif not reading.cancelled():
+        reading.exception()
 
 
 async def _read(adapter: ChannelAdapter, intake: CommentIntake, cursor: str | None) -> CommentPage:
