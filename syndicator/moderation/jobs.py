@@ -8,6 +8,7 @@ syndicator/worker.py adds to the worker.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from syndicator import audit
 from syndicator.models import AccountStatus, ApplyState, ChannelAccount, Comment, utcnow
 from syndicator.moderation import polling
 from syndicator.moderation.intake import CARD_UPDATE_KIND, IngestResult, ingest_comments
-from syndicator.moderation.queue import enqueue_applies, enqueue_apply, enqueue_poll
+from syndicator.moderation.queue import APPLY_PAGE_JOB, enqueue_applies, enqueue_apply, enqueue_poll
 from syndicator.moderation.reminders import remind_replies
 from syndicator.notify import notify
 from syndicator.pipeline.context import PipelineDeps
@@ -42,6 +43,7 @@ log = structlog.get_logger(__name__)
 
 WORKER = "worker"
 MAX_APPLY_TRIES = 8
+PAGE_APPLY_CONCURRENCY = 8  # a page's auto-rejections on the platform at once
 STALE_APPLY_SECONDS = 60  # a decision not applied after this long is re-enqueued
 ACTIONS = {
     "approved": (CommentAction.APPROVE,),
@@ -175,6 +177,28 @@ async def apply_decision(ctx: dict[str, Any], comment_id: int, revision: int, st
     return await _finish(ctx, comment_id, revision, state, error=None)
 
 
+async def apply_decisions(ctx: dict[str, Any], decisions: list[list[Any]]) -> int:
+    """A page's auto-rejections, a few at a time, each as `apply_decision` would carry it out; one
+    that must wait (a transient fault, a rate limit) goes on as its own job. Run twice (a crash),
+    it redoes nothing: a decision applied is no longer pending. Returns how many were handled."""
+    deps: PipelineDeps = ctx["deps"]
+    gate = asyncio.Semaphore(PAGE_APPLY_CONCURRENCY)
+
+    async def one(comment_id: int, revision: int, state: str) -> None:
+        async with gate:
+            try:
+                await apply_decision({**ctx, "job_try": 1}, comment_id, revision, state)
+            except Retry as retry:
+                defer = (retry.defer_score or 0) / 1000
+                await enqueue_apply(deps.redis, comment_id, revision, state, defer_seconds=defer)
+
+    outcomes = await asyncio.gather(*(one(*decision) for decision in decisions), return_exceptions=True)
+    failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failed:  # arq runs the job again; what was applied meanwhile is skipped then
+        raise failed[0]
+    return len(decisions)
+
+
 def _applicable(comment: Comment | None, revision: int, state: str) -> bool:
     return (
         comment is not None
@@ -259,6 +283,7 @@ FUNCTIONS = [
     func(poll_comments, keep_result=0),  # type: ignore[arg-type]
     func(poll_account_comments, keep_result=0, max_tries=3),  # type: ignore[arg-type]
     func(apply_decision, keep_result=0, max_tries=MAX_APPLY_TRIES + 2),  # type: ignore[arg-type]
+    func(apply_decisions, name=APPLY_PAGE_JOB, keep_result=0, max_tries=3),  # type: ignore[arg-type]
     func(reconcile_comment_decisions, keep_result=0),  # type: ignore[arg-type]
     func(remind_reply_deadlines, keep_result=0),  # type: ignore[arg-type]
 ]

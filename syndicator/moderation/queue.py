@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 
 import structlog
 from arq import ArqRedis
@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 log = structlog.get_logger(__name__)
 
 APPLY_JOB = "apply_decision"
+APPLY_PAGE_JOB = "apply_decisions"
 POLL_ACCOUNT_JOB = "poll_account_comments"
 # A job no worker started within this time is dropped by arq; the reconciler re-enqueues.
 JOB_EXPIRES_SECONDS = 24 * 3600
@@ -24,7 +25,9 @@ def poll_job_id(account_id: int) -> str:
     return f"comment-poll:{account_id}"
 
 
-async def enqueue_apply(redis: ArqRedis | None, comment_id: int, revision: int, state: str) -> bool:
+async def enqueue_apply(
+    redis: ArqRedis | None, comment_id: int, revision: int, state: str, *, defer_seconds: float = 0
+) -> bool:
     """Best effort after the decision's commit: when Redis is down the reconciler cron catches up."""
     if redis is None:
         return False
@@ -35,6 +38,7 @@ async def enqueue_apply(redis: ArqRedis | None, comment_id: int, revision: int, 
             revision,
             state,
             _job_id=apply_job_id(comment_id, revision, state),
+            _defer_by=defer_seconds or None,
             _expires=JOB_EXPIRES_SECONDS,
         )
     except (RedisError, OSError) as exc:
@@ -43,18 +47,23 @@ async def enqueue_apply(redis: ArqRedis | None, comment_id: int, revision: int, 
     return job is not None
 
 
-async def enqueue_applies(
-    redis: ArqRedis | None, decisions: list[tuple[int, int, str]], *, concurrency: int = 16
-) -> None:
-    """Many decisions at once (a page of spam), a few enqueues in flight: one each would wait for
-    the round trips in turn, all at once would open a Redis connection per job."""
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(comment_id: int, revision: int, state: str) -> None:
-        async with gate:
-            await enqueue_apply(redis, comment_id, revision, state)
-
-    await asyncio.gather(*(one(*decision) for decision in decisions))
+async def enqueue_applies(redis: ArqRedis | None, decisions: list[tuple[int, int, str]]) -> bool:
+    """A poll's decisions (its auto-rejected spam) as one job: an arq enqueue is three Redis round
+    trips, so one per comment cost a sixth of the intake. Best effort like `enqueue_apply`."""
+    if redis is None or not decisions:
+        return False
+    digest = hashlib.sha256(repr(sorted(decisions)).encode()).hexdigest()[:24]
+    try:
+        job = await redis.enqueue_job(
+            APPLY_PAGE_JOB,
+            [list(decision) for decision in decisions],
+            _job_id=f"comment-apply-page:{digest}",
+            _expires=JOB_EXPIRES_SECONDS,
+        )
+    except (RedisError, OSError) as exc:
+        log.warning("comment_apply_enqueue_failed", comments=len(decisions), error=str(exc))
+        return False
+    return job is not None
 
 
 async def enqueue_poll(redis: ArqRedis, account_id: int) -> bool:
