@@ -16,6 +16,7 @@ import structlog
 from arq import Retry, cron, func
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import (
     AuthExpiredError,
@@ -31,7 +32,14 @@ from channels.base import (
 from syndicator import audit
 from syndicator.models import AccountStatus, ApplyState, ChannelAccount, Comment, utcnow
 from syndicator.moderation import polling
-from syndicator.moderation.intake import CARD_UPDATE_KIND, IngestResult, ingest_comments
+from syndicator.moderation.intake import (
+    CARD_UPDATE_KIND,
+    DueDates,
+    IngestResult,
+    ScreenedPage,
+    screen_page,
+    store_page,
+)
 from syndicator.moderation.queue import APPLY_PAGE_JOB, enqueue_applies, enqueue_apply, enqueue_poll
 from syndicator.moderation.reminders import remind_replies
 from syndicator.notify import notify
@@ -104,20 +112,18 @@ async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
         return 0
     adapter = deps.adapter_for(account)
 
-    async def ingest(session: Any, account: ChannelAccount, page: CommentPage) -> IngestResult:
-        return await ingest_comments(
-            session,
-            account,
-            page.comments,
-            calendar=calendar(ctx),
-            chat_id=deps.settings.moderation_chat_id,
-            auto_reject_spam=auto_reject_spam(ctx),
-        )
+    dues = DueDates(calendar(ctx))
+
+    def screen(page: CommentPage) -> ScreenedPage:
+        return screen_page(account, page.comments, dues=dues, auto_reject_spam=auto_reject_spam(ctx), now=now)
+
+    async def store(session: AsyncSession, page: ScreenedPage) -> IngestResult:
+        return await store_page(session, page, chat_id=deps.settings.moderation_chat_id)
 
     stored = 0
     for intake in intakes:
         results, limited = await polling.read_intake(
-            deps.db, adapter, account, intake, ingest, now=now, settings=deps.settings
+            deps.db, adapter, account, intake, screen, store, now=now, settings=deps.settings
         )
         rejected = [(*pair, "rejected") for result in results for pair in result.auto_rejected]
         await enqueue_applies(deps.redis, rejected)
