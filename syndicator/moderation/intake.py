@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -36,7 +36,7 @@ from syndicator.models import (
 from syndicator.moderation.cards import superseded_card_text
 from syndicator.moderation.screening import Screener, default_screener, findings_as_dicts
 from syndicator.notify import notify
-from syndicator.workdays import SHANGHAI, DueDate, WorkCalendar
+from syndicator.workdays import WorkCalendar
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +50,7 @@ CARD_KIND = "comment_card"
 SUPERSEDED_KIND = "card_superseded"
 CARD_UPDATE_KIND = "card_update"
 _CHUNK = 500  # ids per IN (...) query
+_SHANGHAI_OFFSET = timedelta(hours=8)
 
 
 @dataclass
@@ -70,28 +71,21 @@ def card_key(comment_id: int, revision: int) -> str:
 
 
 class DueDates:
-    """Due dates per received day and length: a page of comments mostly shares one day."""
+    """Due dates per received day and category: a page of comments mostly shares one day."""
 
     def __init__(self, calendar: WorkCalendar) -> None:
         self.calendar = calendar
-        self._cache: dict[tuple[date, int], DueDate] = {}
+        self._clocks: dict[tuple[date, str], dict[str, Any]] = {}
 
     def clock(self, received: datetime, category: str) -> dict[str, Any]:
-        """`category_clock` of a new (not complex) comment, from the cache."""
-        if category == CommentCategory.CORRECTION:
-            forward = self._after(received, CORRECTION_FORWARD_DAYS)
-            resolve = self._after(received, CORRECTION_RESOLVE_DAYS)
-            provisional = forward.provisional or resolve.provisional
-            return {"forward_due_at": forward.at, "reply_due_at": resolve.at, "due_provisional": provisional}
-        due = self._after(received, REPLY_DAYS)
-        return {"forward_due_at": None, "reply_due_at": due.at, "due_provisional": due.provisional}
-
-    def _after(self, received: datetime, days: int) -> DueDate:
-        key = (received.astimezone(SHANGHAI).date(), days)  # the calendar counts Shanghai days
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._cache[key] = self.calendar.add_working_days(received, days)
-        return cached
+        """`category_clock` of a new (not complex) comment received at `received` (UTC), cached:
+        the same dict for the day, which callers only read."""
+        # Shanghai has kept UTC+8 all year since 1991: the calendar's day without a zone lookup.
+        key = ((received + _SHANGHAI_OFFSET).date(), category)
+        clock = self._clocks.get(key)
+        if clock is None:
+            clock = self._clocks[key] = category_clock(self.calendar, received, category)
+        return clock
 
 
 def category_clock(
