@@ -148,6 +148,7 @@ async def empty(db: Any) -> None:
 
 
 async def run(count: int, url: str, redis_url: str) -> None:
+    load_before = os.getloadavg()[0]
     with emulator_process(count) as emulator_url:
         started = time.perf_counter()
         listed = await raw_listing(emulator_url)
@@ -189,6 +190,8 @@ async def run(count: int, url: str, redis_url: str) -> None:
 
     raw_rate, ingest_rate = listed / raw_seconds, stored / ingest_seconds
     print(f"comments seeded                      {count}")
+    # Other processes share the cores: the 1-minute load average says how much of one this run had.
+    print(f"load average (1 min) before / after  {load_before:10.2f} / {os.getloadavg()[0]:.2f}")
     print(f"raw emulator listing (aiohttp)       {raw_rate:10,.0f} comments/s  ({raw_seconds:.2f} s)")
     print(f"poll + screen + dedupe + store       {ingest_rate:10,.0f} comments/s  ({ingest_seconds:.2f} s)")
     print(f"  per CPU second of this process     {stored / ingest_cpu:10,.0f} comments")
