@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 import httpx
 import structlog
+from arq.constants import job_key_prefix
 from sqlalchemy import text as sql
 from sqlalchemy import update
 from sqlmodel import SQLModel, select
@@ -141,6 +142,14 @@ async def poll_until_done(ctx: dict[str, Any], account_id: int, db: Any) -> None
         previous = cursor
 
 
+async def drop_queue(redis: Any) -> None:
+    """The jobs this run queued (no worker takes them: their keys would stay for a day) and the queue."""
+    job_ids = await redis.zrange(QUEUE, 0, -1)
+    if job_ids:
+        await redis.delete(*(job_key_prefix + job_id.decode() for job_id in job_ids))
+    await redis.delete(QUEUE)
+
+
 async def empty(db: Any) -> None:
     async with db.transaction() as session:
         for table in reversed(SQLModel.metadata.sorted_tables):
@@ -173,7 +182,7 @@ async def run(count: int, url: str, redis_url: str) -> None:
         deps = PipelineDeps(settings=settings, db=db, redis=redis, http=make_http_client(30))
         ctx: dict[str, Any] = {"deps": deps}
         await poll_comments(ctx)  # opens the feed's intake row
-        await redis.delete(QUEUE)
+        await drop_queue(redis)
 
         started, cpu_started = time.perf_counter(), time.process_time()
         stored = await poll_all(ctx, account.id, db)
@@ -185,7 +194,7 @@ async def run(count: int, url: str, redis_url: str) -> None:
         await poll_until_done(ctx, account.id, db)
         dedupe_seconds = time.perf_counter() - started
         await deps.aclose()
-        await redis.delete(QUEUE)
+        await drop_queue(redis)
         await redis.aclose()
 
     raw_rate, ingest_rate = listed / raw_seconds, stored / ingest_seconds
