@@ -31,6 +31,7 @@ from typing import Any
 import aiohttp
 import httpx
 import structlog
+from arq.constants import job_key_prefix
 from sqlalchemy import text as sql
 from sqlalchemy import update
 from sqlmodel import SQLModel, select
@@ -141,6 +142,14 @@ async def poll_until_done(ctx: dict[str, Any], account_id: int, db: Any) -> None
         previous = cursor
 
 
+async def drop_queue(redis: Any) -> None:
+    """The jobs this run queued (no worker takes them: their keys would stay for a day) and the queue."""
+    job_ids = await redis.zrange(QUEUE, 0, -1)
+    if job_ids:
+        await redis.delete(*(job_key_prefix + job_id.decode() for job_id in job_ids))
+    await redis.delete(QUEUE)
+
+
 async def empty(db: Any) -> None:
     async with db.transaction() as session:
         for table in reversed(SQLModel.metadata.sorted_tables):
@@ -148,6 +157,7 @@ async def empty(db: Any) -> None:
 
 
 async def run(count: int, url: str, redis_url: str) -> None:
+    load_before = os.getloadavg()[0]
     with emulator_process(count) as emulator_url:
         started = time.perf_counter()
         listed = await raw_listing(emulator_url)
@@ -172,7 +182,7 @@ async def run(count: int, url: str, redis_url: str) -> None:
         deps = PipelineDeps(settings=settings, db=db, redis=redis, http=make_http_client(30))
         ctx: dict[str, Any] = {"deps": deps}
         await poll_comments(ctx)  # opens the feed's intake row
-        await redis.delete(QUEUE)
+        await drop_queue(redis)
 
         started, cpu_started = time.perf_counter(), time.process_time()
         stored = await poll_all(ctx, account.id, db)
@@ -184,11 +194,13 @@ async def run(count: int, url: str, redis_url: str) -> None:
         await poll_until_done(ctx, account.id, db)
         dedupe_seconds = time.perf_counter() - started
         await deps.aclose()
-        await redis.delete(QUEUE)
+        await drop_queue(redis)
         await redis.aclose()
 
     raw_rate, ingest_rate = listed / raw_seconds, stored / ingest_seconds
     print(f"comments seeded                      {count}")
+    # Other processes share the cores: the 1-minute load average says how much of one this run had.
+    print(f"load average (1 min) before / after  {load_before:10.2f} / {os.getloadavg()[0]:.2f}")
     print(f"raw emulator listing (aiohttp)       {raw_rate:10,.0f} comments/s  ({raw_seconds:.2f} s)")
     print(f"poll + screen + dedupe + store       {ingest_rate:10,.0f} comments/s  ({ingest_seconds:.2f} s)")
     print(f"  per CPU second of this process     {stored / ingest_cpu:10,.0f} comments")

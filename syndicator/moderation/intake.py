@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -36,7 +36,7 @@ from syndicator.models import (
 from syndicator.moderation.cards import superseded_card_text
 from syndicator.moderation.screening import Screener, default_screener, findings_as_dicts
 from syndicator.notify import notify
-from syndicator.workdays import SHANGHAI, DueDate, WorkCalendar
+from syndicator.workdays import WorkCalendar
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +50,7 @@ CARD_KIND = "comment_card"
 SUPERSEDED_KIND = "card_superseded"
 CARD_UPDATE_KIND = "card_update"
 _CHUNK = 500  # ids per IN (...) query
+_SHANGHAI_OFFSET = timedelta(hours=8)
 
 
 @dataclass
@@ -70,28 +71,21 @@ def card_key(comment_id: int, revision: int) -> str:
 
 
 class DueDates:
-    """Due dates per received day and length: a page of comments mostly shares one day."""
+    """Due dates per received day and category: a page of comments mostly shares one day."""
 
     def __init__(self, calendar: WorkCalendar) -> None:
         self.calendar = calendar
-        self._cache: dict[tuple[date, int], DueDate] = {}
+        self._clocks: dict[tuple[date, str], dict[str, Any]] = {}
 
     def clock(self, received: datetime, category: str) -> dict[str, Any]:
-        """`category_clock` of a new (not complex) comment, from the cache."""
-        if category == CommentCategory.CORRECTION:
-            forward = self._after(received, CORRECTION_FORWARD_DAYS)
-            resolve = self._after(received, CORRECTION_RESOLVE_DAYS)
-            provisional = forward.provisional or resolve.provisional
-            return {"forward_due_at": forward.at, "reply_due_at": resolve.at, "due_provisional": provisional}
-        due = self._after(received, REPLY_DAYS)
-        return {"forward_due_at": None, "reply_due_at": due.at, "due_provisional": due.provisional}
-
-    def _after(self, received: datetime, days: int) -> DueDate:
-        key = (received.astimezone(SHANGHAI).date(), days)  # the calendar counts Shanghai days
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._cache[key] = self.calendar.add_working_days(received, days)
-        return cached
+        """`category_clock` of a new (not complex) comment received at `received` (UTC), cached:
+        the same dict for the day, which callers only read."""
+        # Shanghai has kept UTC+8 all year since 1991: the calendar's day without a zone lookup.
+        key = ((received + _SHANGHAI_OFFSET).date(), category)
+        clock = self._clocks.get(key)
+        if clock is None:
+            clock = self._clocks[key] = category_clock(self.calendar, received, category)
+        return clock
 
 
 def category_clock(
@@ -107,30 +101,31 @@ def category_clock(
     return {"forward_due_at": None, "reply_due_at": due.at, "due_provisional": due.provisional}
 
 
-async def ingest_comments(
-    session: AsyncSession,
+@dataclass
+class ScreenedPage:
+    """A page of comments screened and turned into rows, before any database work: a poll screens
+    the next page while this one is stored."""
+
+    account: ChannelAccount
+    latest: dict[str, RemoteComment]  # remote id -> comment: the same one twice in a page, the last
+    rows: dict[str, dict[str, Any]]  # remote id -> comment row, article id and title still to fill
+    now: datetime
+
+
+def screen_page(
     account: ChannelAccount,
     comments: Sequence[RemoteComment],
     *,
-    calendar: WorkCalendar,
-    chat_id: int | None,
+    dues: DueDates,
     auto_reject_spam: bool = True,
     screen: Screener | None = None,
     now: datetime | None = None,
-) -> IngestResult:
-    """Store a page of comments from `account`. The caller commits (and stores the cursor with it).
-
-    The page goes in with one INSERT … ON CONFLICT DO NOTHING: the unique (platform, remote_id)
-    is the dedupe. Only the comments it skipped are looked up, by content hash without loading
-    them; the edited ones among them are loaded and revised.
-    """
+) -> ScreenedPage:
+    """Screen a page and build its rows: CPU only, no database."""
     assert account.id is not None
     screen = screen or default_screener()
     now = now or utcnow()
-    dues = DueDates(calendar)
-    latest = {c.remote_id: c for c in comments}  # the same comment twice in a page: the last wins
-    titles = await _article_titles(session, account.id, {c.remote_article_id for c in latest.values()})
-    result = IngestResult()
+    latest = {c.remote_id: c for c in comments}
     rows: dict[str, dict[str, Any]] = {}
     for remote in latest.values():
         screening = screen(remote.content)
@@ -143,7 +138,6 @@ async def ingest_comments(
             "account_id": account.id,
             "remote_id": remote.remote_id,
             "remote_article_id": remote.remote_article_id,
-            "article_id": titles.get(remote.remote_article_id, (None, ""))[0],
             "author": remote.author,
             "content": remote.content,
             "content_hash": content_hash(remote.content),
@@ -152,8 +146,45 @@ async def ingest_comments(
             "received_at": received,
             "category": category,
             **dues.clock(received, category),
-            **_screened_fields(remote, screening, titles, auto_reject=auto_reject, now=now),
+            **_screened_fields(remote, screening, auto_reject=auto_reject, now=now),
         }
+    return ScreenedPage(account, latest, rows, now)
+
+
+async def ingest_comments(
+    session: AsyncSession,
+    account: ChannelAccount,
+    comments: Sequence[RemoteComment],
+    *,
+    calendar: WorkCalendar,
+    chat_id: int | None,
+    auto_reject_spam: bool = True,
+    screen: Screener | None = None,
+    now: datetime | None = None,
+) -> IngestResult:
+    """Screen and store a page of comments from `account`. The caller commits."""
+    dues = DueDates(calendar)
+    page = screen_page(
+        account, comments, dues=dues, auto_reject_spam=auto_reject_spam, screen=screen, now=now
+    )
+    return await store_page(session, page, chat_id=chat_id)
+
+
+async def store_page(session: AsyncSession, page: ScreenedPage, *, chat_id: int | None) -> IngestResult:
+    """Store a screened page. The caller commits (and stores the cursor with it).
+
+    The page goes in with one INSERT … ON CONFLICT DO NOTHING: the unique (platform, remote_id)
+    is the dedupe. Only the comments it skipped are looked up, by content hash without loading
+    them; the edited ones among them are loaded and revised.
+    """
+    account, latest, rows, now = page.account, page.latest, page.rows, page.now
+    assert account.id is not None
+    titles = await _article_titles(session, account.id, {c.remote_article_id for c in latest.values()})
+    for row in rows.values():
+        article_id, title = titles.get(row["remote_article_id"], (None, ""))
+        row["article_id"] = article_id
+        row["extra"]["article_title"] = title or row["remote_article_id"]
+    result = IngestResult()
     stored = await _insert(session, list(rows.values()))
     skipped = set(rows) - {row.remote_id for row in stored}
     known = await _known_hashes(session, account.platform, sorted(skipped))
@@ -253,7 +284,6 @@ _SCREENED_FIELDS = (
 def _screened_fields(
     remote: RemoteComment,
     screening: Any,
-    titles: dict[str, tuple[int | None, str]],
     *,
     auto_reject: bool,
     now: datetime,
@@ -262,7 +292,6 @@ def _screened_fields(
         "remote": dict(remote.extra),
         "masked_text": screening.masked_text,
         "kinds": sorted(screening.kinds),
-        "article_title": titles.get(remote.remote_article_id, (None, ""))[1] or remote.remote_article_id,
     }
     fields: dict[str, Any] = {
         "extra": extra,

@@ -8,6 +8,7 @@ syndicator/worker.py adds to the worker.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ import structlog
 from arq import Retry, cron, func
 from sqlalchemy import update
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import (
     AuthExpiredError,
@@ -30,8 +32,15 @@ from channels.base import (
 from syndicator import audit
 from syndicator.models import AccountStatus, ApplyState, ChannelAccount, Comment, utcnow
 from syndicator.moderation import polling
-from syndicator.moderation.intake import CARD_UPDATE_KIND, IngestResult, ingest_comments
-from syndicator.moderation.queue import enqueue_applies, enqueue_apply, enqueue_poll
+from syndicator.moderation.intake import (
+    CARD_UPDATE_KIND,
+    DueDates,
+    IngestResult,
+    ScreenedPage,
+    screen_page,
+    store_page,
+)
+from syndicator.moderation.queue import APPLY_PAGE_JOB, enqueue_applies, enqueue_apply, enqueue_poll
 from syndicator.moderation.reminders import remind_replies
 from syndicator.notify import notify
 from syndicator.pipeline.context import PipelineDeps
@@ -42,6 +51,7 @@ log = structlog.get_logger(__name__)
 
 WORKER = "worker"
 MAX_APPLY_TRIES = 8
+PAGE_APPLY_CONCURRENCY = 8  # a page's auto-rejections on the platform at once
 STALE_APPLY_SECONDS = 60  # a decision not applied after this long is re-enqueued
 # Decisions not yet carried out: to apply, or being applied by a job that may have died.
 UNFINISHED = (ApplyState.PENDING, ApplyState.APPLYING)
@@ -107,20 +117,18 @@ async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
         return 0
     adapter = deps.adapter_for(account)
 
-    async def ingest(session: Any, account: ChannelAccount, page: CommentPage) -> IngestResult:
-        return await ingest_comments(
-            session,
-            account,
-            page.comments,
-            calendar=calendar(ctx),
-            chat_id=deps.settings.moderation_chat_id,
-            auto_reject_spam=auto_reject_spam(ctx),
-        )
+    dues = DueDates(calendar(ctx))
+
+    def screen(page: CommentPage) -> ScreenedPage:
+        return screen_page(account, page.comments, dues=dues, auto_reject_spam=auto_reject_spam(ctx), now=now)
+
+    async def store(session: AsyncSession, page: ScreenedPage) -> IngestResult:
+        return await store_page(session, page, chat_id=deps.settings.moderation_chat_id)
 
     stored = 0
     for intake in intakes:
         results, limited = await polling.read_intake(
-            deps.db, adapter, account, intake, ingest, now=now, settings=deps.settings
+            deps.db, adapter, account, intake, screen, store, now=now, settings=deps.settings
         )
         rejected = [(*pair, "rejected") for result in results for pair in result.auto_rejected]
         await enqueue_applies(deps.redis, rejected)
@@ -202,6 +210,28 @@ async def _failed_attempt(
         await _release(ctx, decision)
     log.info("comment_apply_retry", comment_id=comment_id, job_try=job_try, error=str(exc))
     raise Retry(defer=outcome.delay) from exc
+
+
+async def apply_decisions(ctx: dict[str, Any], decisions: list[list[Any]]) -> int:
+    """A page's auto-rejections, a few at a time, each as `apply_decision` would carry it out; one
+    that must wait (a transient fault, a rate limit) goes on as its own job. Run twice (a crash),
+    it redoes nothing: a decision applied is no longer pending. Returns how many were handled."""
+    deps: PipelineDeps = ctx["deps"]
+    gate = asyncio.Semaphore(PAGE_APPLY_CONCURRENCY)
+
+    async def one(comment_id: int, revision: int, state: str) -> None:
+        async with gate:
+            try:
+                await apply_decision({**ctx, "job_try": 1}, comment_id, revision, state)
+            except Retry as retry:
+                defer = (retry.defer_score or 0) / 1000
+                await enqueue_apply(deps.redis, comment_id, revision, state, defer_seconds=defer)
+
+    outcomes = await asyncio.gather(*(one(*decision) for decision in decisions), return_exceptions=True)
+    failed = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
+    if failed:  # arq runs the job again; what was applied meanwhile is skipped then
+        raise failed[0]
+    return len(decisions)
 
 
 async def _release(ctx: dict[str, Any], decision: tuple[int, int, str]) -> None:
@@ -305,6 +335,7 @@ FUNCTIONS = [
     func(poll_comments, keep_result=0),
     func(poll_account_comments, keep_result=0, max_tries=3),
     func(apply_decision, keep_result=0, max_tries=MAX_APPLY_TRIES + 2),
+    func(apply_decisions, name=APPLY_PAGE_JOB, keep_result=0, max_tries=3),
     func(reconcile_comment_decisions, keep_result=0),
     func(remind_reply_deadlines, keep_result=0),
 ]

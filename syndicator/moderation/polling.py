@@ -9,9 +9,10 @@ the cadence after a read, the platform's reset after a rate-limit answer.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy import exists, update
@@ -39,7 +40,7 @@ from syndicator.moderation.intake import IngestResult
 log = structlog.get_logger(__name__)
 
 MAX_PAGES_PER_RUN = 50  # one read of an intake takes at most this many pages; the next goes on
-Ingest = Callable[[AsyncSession, ChannelAccount, CommentPage], Awaitable[IngestResult]]
+Screened = TypeVar("Screened")
 
 
 def has_feed(platform: str) -> bool:
@@ -132,12 +133,14 @@ async def read_intake(
     adapter: ChannelAdapter,
     account: ChannelAccount,
     intake: CommentIntake,
-    ingest: Ingest,
+    screen: Callable[[CommentPage], Screened],
+    store: Callable[[AsyncSession, Screened], Awaitable[IngestResult]],
     *,
     now: datetime,
     settings: Settings,
 ) -> tuple[list[IngestResult], RateLimitedError | None]:
     """Read one feed or article from its cursor, each page committed with the cursor after it.
+    `screen` (CPU only) runs on the next page while `store` waits for the database on this one.
 
     Returns the pages stored and, when a rate limit ended the read, its error (the caller defers
     the account; the row is not rescheduled here). Other platform errors end this read and put
@@ -146,34 +149,67 @@ async def read_intake(
     cursor = intake.cursor
     results: list[IngestResult] = []
     error: ChannelError | None = None
-    for _ in range(MAX_PAGES_PER_RUN):
-        try:
-            page = await _read(adapter, intake, cursor)
-        except AuthExpiredError:
-            await adapter.refresh_auth()
-            continue
-        except RateLimitedError as exc:
-            return results, exc
-        except ChannelError as exc:
-            error = exc
-            log.warning("comment_poll_failed", account_id=account.id, target=intake.target, error=str(exc))
-            break
-        try:
-            async with db.transaction() as session:
-                results.append(await ingest(session, account, page))
-                await session.exec(
-                    update(CommentIntake)
-                    .where(col(CommentIntake.id) == intake.id)
-                    .values(cursor=page.cursor, polled_at=now)
+    reading = _start_read(adapter, intake, cursor, screen)
+    try:
+        for pages_left in range(MAX_PAGES_PER_RUN - 1, -1, -1):
+            try:
+                page, screened = await reading
+            except AuthExpiredError:
+                await adapter.refresh_auth()
+                reading = _start_read(adapter, intake, cursor, screen)
+                continue
+            except RateLimitedError as exc:
+                return results, exc
+            except ChannelError as exc:
+                error = exc
+                log.warning(
+                    "comment_poll_failed", account_id=account.id, target=intake.target, error=str(exc)
                 )
-        except IntegrityError:  # a push stored the same comment meanwhile: the next read goes on
-            log.info("comment_poll_conflict", account_id=account.id, target=intake.target)
-            break
-        if not page.comments or page.cursor == cursor:
-            break
-        cursor = page.cursor
+                break
+            last = not page.comments or page.cursor == cursor or not pages_left
+            if not last:
+                # The next page is read and screened while this one is stored: neither moves the
+                # cursor (it moves with this page's commit), so a failed commit drops it unused.
+                reading = _start_read(adapter, intake, page.cursor, screen)
+            try:
+                async with db.transaction() as session:
+                    results.append(await store(session, screened))
+                    await session.exec(
+                        update(CommentIntake)
+                        .where(col(CommentIntake.id) == intake.id)
+                        .values(cursor=page.cursor, polled_at=now)
+                    )
+            except IntegrityError:  # a push stored the same comment meanwhile: the next read goes on
+                log.info("comment_poll_conflict", account_id=account.id, target=intake.target)
+                break
+            if last:
+                break
+            cursor = page.cursor
+    finally:
+        _drop(reading)
     await _schedule(db, intake, now, settings, error)
     return results, None
+
+
+def _start_read(
+    adapter: ChannelAdapter,
+    intake: CommentIntake,
+    cursor: str | None,
+    screen: Callable[[CommentPage], Screened],
+) -> asyncio.Task[tuple[CommentPage, Screened]]:
+    async def read_and_screen() -> tuple[CommentPage, Screened]:
+        page = await _read(adapter, intake, cursor)
+        return page, screen(page)
+
+    return asyncio.create_task(read_and_screen())
+
+
+def _drop(reading: asyncio.Task[Any]) -> None:
+    """A read the loop will not use: cancelled, or its error taken (else asyncio logs it as lost)."""
+    if not reading.done():
+        reading.cancel()
+    elif not reading.cancelled():
+        reading.exception()
 
 
 async def _read(adapter: ChannelAdapter, intake: CommentIntake, cursor: str | None) -> CommentPage:

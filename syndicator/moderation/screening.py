@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -41,11 +42,16 @@ def findings_as_dicts(findings: Iterable[Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for finding in findings:
         if dataclasses.is_dataclass(finding):  # shallow: asdict's deep copy cost a third of intake
-            raw = {f.name: getattr(finding, f.name) for f in dataclasses.fields(finding)}
+            raw = {name: getattr(finding, name) for name in _field_names(type(finding))}
         else:
             raw = dict(vars(finding))
         out.append({k: _plain(v) for k, v in raw.items()})
     return out
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def _plain(value: Any) -> Any:
