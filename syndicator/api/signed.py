@@ -63,9 +63,21 @@ class SignedRequest:
 
 
 class Scheme(Protocol):
-    action: str  # the refusal counter (syndicator/refusals.py)
-    status: int  # the answer to a request that does not verify
-    errors: tuple[type[Exception], ...]  # what the scheme raises for such a request
+    # Read-only members, so that frozen dataclasses (HmacScheme) match.
+    @property
+    def action(self) -> str:
+        """The refusal counter (syndicator/refusals.py)."""
+        ...
+
+    @property
+    def status(self) -> int:
+        """The answer to a request that does not verify."""
+        ...
+
+    @property
+    def errors(self) -> tuple[type[Exception], ...]:
+        """What the scheme raises for such a request."""
+        ...
 
     async def verify(self, request: Request, body: bytes, state: ApiState) -> Verified: ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -40,7 +41,7 @@ async def verify(signed: WeComCallback) -> str:
 
 
 # The answer is an encrypted passive reply (XML), or empty: never JSON.
-REPLY = {
+REPLY: dict[int | str, dict[str, Any]] = {
     200: {"description": "a passive reply, or empty", "content": {"application/xml": {}, "text/plain": {}}}
 }
 

@@ -260,7 +260,11 @@ def _schedule_retry(
     """A platform that said "not done" is sent to again (`pending`); "maybe done" stays `sending`,
     so the next claim reads back first."""
     publication.next_attempt_at = decision.next_attempt_at
-    detail = {"error": str(exc), "attempts": publication.attempts, "delay_seconds": decision.delay}
+    detail: dict[str, Any] = {
+        "error": str(exc),
+        "attempts": publication.attempts,
+        "delay_seconds": decision.delay,
+    }
     if not decision.read_back:
         mark(session, publication, PublicationState.PENDING, code=exc.code, message=str(exc), **detail)
         return

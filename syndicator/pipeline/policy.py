@@ -29,9 +29,13 @@ RETRIES_EXHAUSTED = "retries_exhausted"
 
 
 class RetrySettings(Protocol):
-    publish_max_attempts: int
-    retry_base_seconds: float
-    retry_cap_seconds: float
+    # Read-only members, so that the frozen RetryLimits matches as well as Settings.
+    @property
+    def publish_max_attempts(self) -> int: ...
+    @property
+    def retry_base_seconds(self) -> float: ...
+    @property
+    def retry_cap_seconds(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import PublishResult
@@ -36,7 +38,7 @@ def mark(
     code: str | None = None,
     message: str | None = None,
     actor: str = WORKER,
-    **detail: object,
+    **detail: Any,
 ) -> Transition:
     """The one writer of `Publication.state`: the move must be one the state machine declares
     (IllegalTransitionError otherwise). Sets the platform's code and message, if any, and audits it

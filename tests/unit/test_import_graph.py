@@ -54,7 +54,7 @@ def _in(module: str, package: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    "forbidden", ["syndicator.articles", "syndicator.review", "syndicator.obligations", "syndicator.ingest"]
+    "forbidden", ["syndicator.articles", "syndicator.review", "syndicator.obligations", "syndicator.api"]
 )
 def test_the_pipeline_reaches_no_module_above_it(forbidden: str) -> None:
     graph = _graph()
