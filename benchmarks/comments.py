@@ -101,7 +101,7 @@ async def raw_listing(base_url: str) -> int:
     seen, cursor = 0, "0"
     async with aiohttp.ClientSession() as session:
         while True:
-            params = {"since": cursor, "limit": COMMENT_PAGE}
+            params: dict[str, str | int] = {"since": cursor, "limit": COMMENT_PAGE}
             async with session.get(f"{base_url}/v1/comments", params=params) as response:
                 data = await response.json()
             if not data["comments"]:
@@ -116,7 +116,7 @@ async def make_due(db: Any, *, cursor: bool) -> None:
     if not cursor:
         values["cursor"] = None
     async with db.transaction() as session:
-        await session.exec(update(CommentIntake).values(**values))  # type: ignore[call-overload]
+        await session.exec(update(CommentIntake).values(**values))
 
 
 async def poll_all(ctx: dict[str, Any], account_id: int, db: Any) -> int:
@@ -153,7 +153,7 @@ async def drop_queue(redis: Any) -> None:
 async def empty(db: Any) -> None:
     async with db.transaction() as session:
         for table in reversed(SQLModel.metadata.sorted_tables):
-            await session.exec(sql(f'DELETE FROM "{table.name}"'))  # type: ignore[call-overload]
+            await session.exec(sql(f'DELETE FROM "{table.name}"'))
 
 
 async def run(count: int, url: str, redis_url: str) -> None:

@@ -204,15 +204,15 @@ async def store_page(session: AsyncSession, page: ScreenedPage, *, chat_id: int 
     stored += [_Stored.of(c) for c in revised]
     notifications: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
-    for row in stored:
-        (result.revised if row.revision > 1 else result.new).append(row.id)
-        if row.due_provisional:
-            result.provisional_due.append(row.id)
-        if row.state == CommentState.REJECTED:
-            result.auto_rejected.append((row.id, row.revision))
-            audits.append(_auto_reject_event(row, now))
+    for comment in stored:
+        (result.revised if comment.revision > 1 else result.new).append(comment.id)
+        if comment.due_provisional:
+            result.provisional_due.append(comment.id)
+        if comment.state == CommentState.REJECTED:
+            result.auto_rejected.append((comment.id, comment.revision))
+            audits.append(_auto_reject_event(comment, now))
         elif chat_id is not None:
-            notifications.append(_card_notification(row, chat_id, now))
+            notifications.append(_card_notification(comment, chat_id, now))
     # The page's cards and audit events: one INSERT each, through Core (the ORM's bulk path costs
     # a third of the intake for nothing: these rows are never loaded as objects here).
     connection = await session.connection()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -42,16 +41,23 @@ def findings_as_dicts(findings: Iterable[Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for finding in findings:
         if dataclasses.is_dataclass(finding):  # shallow: asdict's deep copy cost a third of intake
-            raw = {name: getattr(finding, name) for name in _field_names(type(finding))}
+            raw = {name: getattr(finding, name) for name in _field_names(finding)}
         else:
             raw = dict(vars(finding))
         out.append({k: _plain(v) for k, v in raw.items()})
     return out
 
 
-@functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(cls))
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(finding: Any) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once per class (`fields()` rebuilds a tuple each call)."""
+    kind = type(finding)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(finding))
+    return names
 
 
 def _plain(value: Any) -> Any:
