@@ -41,11 +41,11 @@ from channels.app.emulator import create_app as create_app_emulator
 from channels.http import make_http_client
 from syndicator import admin
 from syndicator.config import Settings
+from syndicator.context import WorkerContext
 from syndicator.db import open_database
 from syndicator.migrate import upgrade
 from syndicator.models import CommentIntake
 from syndicator.moderation.jobs import poll_account_comments, poll_comments
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.queue import connect
 
 SECRET_ENV = "SYNDICATOR_BENCH_APP_SECRET"
@@ -179,8 +179,8 @@ async def run(count: int, url: str, redis_url: str) -> None:
             )
         assert account.id is not None
         redis = await connect(redis_url, QUEUE)
-        deps = PipelineDeps(settings=settings, db=db, redis=redis, http=make_http_client(30))
-        ctx: dict[str, Any] = {"deps": deps}
+        deps = WorkerContext(settings=settings, db=db, redis=redis, http=make_http_client(30))
+        ctx: dict[str, Any] = {"context": deps}
         await poll_comments(ctx)  # opens the feed's intake row
         await drop_queue(redis)
 

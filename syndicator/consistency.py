@@ -27,6 +27,7 @@ from channels.base import ChannelAdapter, ChannelError
 from channels.html import comparable_text
 from channels.redaction import redact
 from syndicator import audit
+from syndicator.context import WorkerContext
 from syndicator.models import (
     Article,
     ArticleState,
@@ -38,7 +39,6 @@ from syndicator.models import (
     Unit,
 )
 from syndicator.notify import notify
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.records import REPLACES, mark
 from syndicator.pipeline.sending import article_content
 from syndicator.queue import enqueue_publish, enqueue_withdraw
@@ -90,7 +90,7 @@ class _Target:
     versions: list[ArticleVersion]  # applied versions, oldest first
 
 
-async def audit_consistency(deps: PipelineDeps, *, fix: bool = False) -> list[Drift]:
+async def audit_consistency(deps: WorkerContext, *, fix: bool = False) -> list[Drift]:
     drifts: list[Drift] = []
     for target in await _targets(deps):
         drift = await _inspect_one(deps, target)
@@ -102,7 +102,7 @@ async def audit_consistency(deps: PipelineDeps, *, fix: bool = False) -> list[Dr
     return drifts
 
 
-async def _targets(deps: PipelineDeps) -> list[_Target]:
+async def _targets(deps: WorkerContext) -> list[_Target]:
     async with deps.db.transaction() as session:
         rows = (
             await session.exec(
@@ -131,7 +131,7 @@ async def _targets(deps: PipelineDeps) -> list[_Target]:
     return [_Target(p, a, acc, u.name, by_article.get(a.id or 0, [])) for p, a, acc, u in rows]
 
 
-async def _inspect_one(deps: PipelineDeps, target: _Target) -> Drift | None:
+async def _inspect_one(deps: WorkerContext, target: _Target) -> Drift | None:
     """Each post on its own: an answer that cannot be read is a finding for this post, never the end."""
     try:
         return await _inspect(deps.adapter_for(target.account), target)
@@ -173,7 +173,7 @@ def _drift(kind: DriftKind, target: _Target) -> Drift:
     )
 
 
-async def _fix(deps: PipelineDeps, target: _Target, drift: Drift) -> Drift:
+async def _fix(deps: WorkerContext, target: _Target, drift: Drift) -> Drift:
     """Put the publication back on the send path: withdrawn again, or sent again as a new post."""
     async with deps.db.transaction() as session:
         publication = await session.get(Publication, drift.publication_id, with_for_update=True)
@@ -220,7 +220,7 @@ def _resync(session: AsyncSession, publication: Publication, state: str, drift: 
     mark(session, publication, state, actor=ACTOR, drift=str(drift.kind))
 
 
-async def _record(deps: PipelineDeps, drifts: list[Drift], *, fix: bool) -> None:
+async def _record(deps: WorkerContext, drifts: list[Drift], *, fix: bool) -> None:
     async with deps.db.transaction() as session:
         audit.record(
             session,
@@ -256,7 +256,7 @@ def _alert_text(drift: Drift) -> str:
 
 async def run_consistency_audit(ctx: dict[str, Any]) -> int:
     """The arq cron: report drift (and alert); fixing is an operator's decision (`audit --fix`)."""
-    return len(await audit_consistency(ctx["deps"]))
+    return len(await audit_consistency(ctx["context"]))
 
 
 async def latest_report(session: Any) -> dict[str, Any] | None:

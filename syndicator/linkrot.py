@@ -17,10 +17,10 @@ from sqlmodel import col, select
 
 from syndicator import audit
 from syndicator.checks.links import link_targets
+from syndicator.context import WorkerContext
 from syndicator.linkcheck import LinkChecker, not_working
 from syndicator.models import Article, ArticleVersion, Publication, PublicationState, utcnow
 from syndicator.notify import notify
-from syndicator.pipeline.context import PipelineDeps
 
 log = structlog.get_logger(__name__)
 ACTOR = "link-audit"
@@ -41,7 +41,7 @@ class LinkRot:
     detail: str
 
 
-async def audit_live_links(deps: PipelineDeps) -> list[LinkRot]:
+async def audit_live_links(deps: WorkerContext) -> list[LinkRot]:
     checker = LinkChecker(
         deps.fetcher,
         deps.redis,
@@ -60,10 +60,10 @@ async def audit_live_links(deps: PipelineDeps) -> list[LinkRot]:
 
 async def run_link_audit(ctx: dict[str, Any]) -> int:
     """The arq cron (daily)."""
-    return len(await audit_live_links(ctx["deps"]))
+    return len(await audit_live_links(ctx["context"]))
 
 
-async def _live_versions(deps: PipelineDeps) -> list[tuple[Article, ArticleVersion]]:
+async def _live_versions(deps: WorkerContext) -> list[tuple[Article, ArticleVersion]]:
     """Each version that some channel shows now (published), once."""
     async with deps.db.transaction() as session:
         rows = (
@@ -81,7 +81,7 @@ async def _live_versions(deps: PipelineDeps) -> list[tuple[Article, ArticleVersi
     return [(article, version) for article, version in rows]
 
 
-async def _record(deps: PipelineDeps, rot: list[LinkRot]) -> None:
+async def _record(deps: WorkerContext, rot: list[LinkRot]) -> None:
     day = utcnow().date().isoformat()
     async with deps.db.transaction() as session:
         audit.record(

@@ -2,7 +2,7 @@
 
 A Weibo token or a WeChat app id is one quota on the platform's side, whichever job spends it:
 publishing, comment polling, moderation actions and consistency audits all go through
-`GuardedAdapter`, which `PipelineDeps.adapter_for` wraps around every adapter. So:
+`GuardedAdapter`, which `WorkerContext.adapter_for` wraps around every adapter. So:
 
 - a rate-limit answer from any call (the adapter raises channels.base.RateLimitedError with the
   reset the platform reported) blocks the credential until that reset plus a margin; until then

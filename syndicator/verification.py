@@ -18,9 +18,9 @@ from channels.http import make_http_client
 from channels.registry import build_adapter
 from syndicator import audit
 from syndicator.accounts import runtime_problems
+from syndicator.context import account_config
 from syndicator.db import Database
 from syndicator.models import AccountStatus, ChannelAccount, Unit
-from syndicator.pipeline.context import account_config
 
 VERIFY_ACTOR = "verify"
 

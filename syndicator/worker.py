@@ -15,13 +15,13 @@ from channels.http import make_http_client
 from syndicator import events
 from syndicator.config import Settings, get_settings
 from syndicator.consistency import run_consistency_audit
+from syndicator.context import WorkerContext
 from syndicator.db import open_database
 from syndicator.events import PublicationPublished
 from syndicator.linkrot import run_link_audit
 from syndicator.moderation import jobs as moderation_jobs
 from syndicator.obligations import jobs as obligation_jobs
 from syndicator.obligations.fulfil import on_publication_published
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import poll_publication, publish_publication
 from syndicator.pipeline.reconciler import reconcile_stuck
 from syndicator.pipeline.withdrawal import withdraw_publication
@@ -106,7 +106,7 @@ class PipelineWorker(Worker):
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.get("settings") or get_settings()
     subscribe_events()
-    ctx["deps"] = PipelineDeps(
+    ctx["context"] = WorkerContext(
         settings=settings,
         db=open_database(settings.database_url),
         redis=ctx["redis"],
@@ -121,7 +121,7 @@ def subscribe_events() -> None:
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    deps: PipelineDeps | None = ctx.get("deps")
+    deps: WorkerContext | None = ctx.get("context")
     if deps is not None:
         await deps.aclose()
 

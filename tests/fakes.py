@@ -38,7 +38,7 @@ T = TypeVar("T")
 
 @dataclass
 class FixedClock:
-    """Time for code under test: `now()` (UTC) and, called, epoch seconds (PipelineDeps.clock)."""
+    """Time for code under test: `now()` (UTC) and, called, epoch seconds (WorkerContext.clock)."""
 
     at: datetime = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 

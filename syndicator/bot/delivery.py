@@ -21,12 +21,12 @@ from sqlmodel import col, select
 from syndicator.bot.client import build_bot
 from syndicator.bot.keyboards import comment_keyboard
 from syndicator.config import Settings
+from syndicator.context import WorkerContext
 from syndicator.db import Database
 from syndicator.models import Comment, Notification, utcnow
 from syndicator.moderation.cards import render_card
 from syndicator.moderation.intake import CARD_KIND, CARD_UPDATE_KIND, SUPERSEDED_KIND
 from syndicator.moderation.service import card_view
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
 
 log = structlog.get_logger(__name__)
@@ -190,7 +190,7 @@ async def _mark_failed(
 
 async def deliver_notifications(ctx: dict[str, Any]) -> int:
     """One delivery pass as an arq job (the tests drive delivery this way)."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     if not deps.settings.telegram_token.get_secret_value():
         return 0
     return await deliver_pending(deps.db, default_bot_factory(deps.settings))

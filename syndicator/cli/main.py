@@ -293,10 +293,10 @@ def audit_command(
 ) -> None:
     """Read every live post back and report drift from the current version (exit 1 on drift)."""
     from syndicator.consistency import audit_consistency
-    from syndicator.pipeline.context import open_pipeline_deps
+    from syndicator.context import open_worker_context
 
     async def run() -> list[Any]:
-        async with open_pipeline_deps(get_settings()) as deps:
+        async with open_worker_context(get_settings()) as deps:
             return await audit_consistency(deps, fix=fix)
 
     try:

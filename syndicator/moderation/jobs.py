@@ -2,7 +2,7 @@
 remind of reply deadlines, and re-enqueue decisions a lost enqueue left behind.
 
 Jobs take ids, reload from the database and check state before acting. They use the worker's
-`ctx["deps"]` (syndicator.pipeline.context.PipelineDeps). `FUNCTIONS` and `CRON_JOBS` are what
+`ctx["context"]` (syndicator.context.WorkerContext). `FUNCTIONS` and `CRON_JOBS` are what
 syndicator/worker.py adds to the worker.
 """
 
@@ -30,6 +30,7 @@ from channels.base import (
     RemoteComment,
 )
 from syndicator import audit
+from syndicator.context import WorkerContext
 from syndicator.models import AccountStatus, ApplyState, ChannelAccount, Comment, utcnow
 from syndicator.moderation import polling
 from syndicator.moderation.intake import (
@@ -43,7 +44,6 @@ from syndicator.moderation.intake import (
 from syndicator.moderation.queue import APPLY_PAGE_JOB, enqueue_applies, enqueue_apply, enqueue_poll
 from syndicator.moderation.reminders import remind_replies
 from syndicator.notify import notify
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import RetryLimits, decide_failure
 from syndicator.workdays import WorkCalendar
 
@@ -67,19 +67,19 @@ ACTIONS = {
 
 def calendar(ctx: dict[str, Any]) -> WorkCalendar:
     if "work_calendar" not in ctx:
-        deps: PipelineDeps = ctx["deps"]
+        deps: WorkerContext = ctx["context"]
         ctx["work_calendar"] = WorkCalendar.from_file(deps.settings.holiday_schedule_file)
     return ctx["work_calendar"]
 
 
 def auto_reject_spam(ctx: dict[str, Any]) -> bool:
     """Settings.comment_auto_reject_spam once the setting exists; a ctx override for tests."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     return bool(ctx.get("auto_reject_spam", deps.settings.comment_auto_reject_spam))
 
 
 def now_of(ctx: dict[str, Any]) -> datetime:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     return datetime.fromtimestamp(deps.clock(), UTC)
 
 
@@ -87,7 +87,7 @@ async def poll_comments(ctx: dict[str, Any]) -> int:
     """Cron tick: open intake rows for new feeds and articles, then one polling job per account
     with an intake due (job id per account, so never two at once). The platforms are called only
     when a row is due: its cadence, or the reset after a rate limit, sets when."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     now = now_of(ctx)
 
     def target_of(account: ChannelAccount, result: PublishResult) -> str | None:
@@ -108,7 +108,7 @@ async def poll_comments(ctx: dict[str, Any]) -> int:
 
 async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
     """Read the account's due feeds and articles; a rate limit defers all of them to the reset."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     now = now_of(ctx)
     async with deps.db.transaction() as session:
         account = await session.get(ChannelAccount, account_id)
@@ -144,7 +144,7 @@ async def poll_account_comments(ctx: dict[str, Any], account_id: int) -> int:
 async def apply_decision(ctx: dict[str, Any], comment_id: int, revision: int, state: str) -> str:
     """Carry a decision out on the platform: claim (intent recorded) → call → outcome recorded,
     like a publish (pipeline.jobs); retried on transient faults, a reply never posted twice."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     claimed = await _claim(deps, comment_id, revision, state)
     if claimed is None:
         return "nothing to do"
@@ -163,7 +163,7 @@ async def apply_decision(ctx: dict[str, Any], comment_id: int, revision: int, st
 
 
 async def _claim(
-    deps: PipelineDeps, comment_id: int, revision: int, state: str
+    deps: WorkerContext, comment_id: int, revision: int, state: str
 ) -> tuple[RemoteComment, ChannelAccount, str | None, bool] | None:
     """Record the intent (`applying`) before any platform call; True when an earlier attempt had
     recorded it already (it may have reached the platform)."""
@@ -216,7 +216,7 @@ async def apply_decisions(ctx: dict[str, Any], decisions: list[list[Any]]) -> in
     """A page's auto-rejections, a few at a time, each as `apply_decision` would carry it out; one
     that must wait (a transient fault, a rate limit) goes on as its own job. Run twice (a crash),
     it redoes nothing: a decision applied is no longer pending. Returns how many were handled."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     gate = asyncio.Semaphore(PAGE_APPLY_CONCURRENCY)
 
     async def one(comment_id: int, revision: int, state: str) -> None:
@@ -236,7 +236,7 @@ async def apply_decisions(ctx: dict[str, Any], decisions: list[list[Any]]) -> in
 
 async def _release(ctx: dict[str, Any], decision: tuple[int, int, str]) -> None:
     """The platform said "not done": the next attempt starts from `pending` again."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     comment_id, revision, state = decision
     async with deps.db.transaction() as session:
         await session.exec(
@@ -263,7 +263,7 @@ def _applicable(comment: Comment, revision: int, state: str) -> bool:
 async def _finish(
     ctx: dict[str, Any], comment_id: int, revision: int, state: str, *, error: str | None
 ) -> str:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     outcome = ApplyState.FAILED if error else ApplyState.APPLIED
     async with deps.db.transaction() as session:
         result = await session.exec(
@@ -303,7 +303,7 @@ async def _finish(
 async def reconcile_comment_decisions(ctx: dict[str, Any]) -> int:
     """Cron: decisions whose apply job was lost (Redis down at enqueue, a worker killed mid-call)
     are enqueued again."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     cutoff = utcnow() - timedelta(seconds=STALE_APPLY_SECONDS)
     async with deps.db.transaction() as session:
         rows = (
@@ -321,7 +321,7 @@ async def reconcile_comment_decisions(ctx: dict[str, Any]) -> int:
 
 async def remind_reply_deadlines(ctx: dict[str, Any]) -> int:
     """Cron: reminders before a reply is due, and an alert once it is overdue (once each)."""
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     async with deps.db.transaction() as session:
         return await remind_replies(
             session,

@@ -1,8 +1,8 @@
 """arq jobs: poll the upstream feeds, run the obligation clock (reminders, escalation) and warn
 of silent accounts before the 14-day veto.
 
-The worker adds `FUNCTIONS` and `CRON_JOBS`; the jobs use the worker's `ctx["deps"]`
-(PipelineDeps: settings, db, http). Each is safe to run on several workers at once.
+The worker adds `FUNCTIONS` and `CRON_JOBS`; the jobs use the worker's `ctx["context"]`
+(WorkerContext: settings, db, http). Each is safe to run on several workers at once.
 """
 
 from __future__ import annotations
@@ -13,32 +13,32 @@ from typing import Any
 import structlog
 from arq import cron, func
 
+from syndicator.context import WorkerContext
 from syndicator.models import utcnow
 from syndicator.obligations.config import from_settings
 from syndicator.obligations.feeds import poll_all
 from syndicator.obligations.reminders import run_clock
 from syndicator.obligations.silence import warn_silence
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.workdays import WorkCalendar
 
 log = structlog.get_logger(__name__)
 
 
 async def poll_upstream_feeds(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     config = from_settings(deps.settings)
     results = await poll_all(deps.db, deps.fetcher, config.feeds, config=config, now=now or utcnow())
     return sum(r.targets_opened for r in results)
 
 
 async def run_obligation_clock(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     async with deps.db.transaction() as session:
         return await run_clock(session, now=now or utcnow(), config=from_settings(deps.settings))
 
 
 async def warn_silent_accounts(ctx: dict[str, Any], now: datetime | None = None) -> int:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     calendar = WorkCalendar.from_file(deps.settings.holiday_schedule_file)
     async with deps.db.transaction() as session:
         return await warn_silence(

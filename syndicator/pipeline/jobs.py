@@ -31,6 +31,7 @@ from channels.base import (
 from channels.http import TRANSPORT_ERRORS, transport_error
 from syndicator import audit, events, metrics
 from syndicator.accounts import runtime_problems
+from syndicator.context import WorkerContext
 from syndicator.events import PublicationPublished
 from syndicator.models import (
     AccountStatus,
@@ -42,7 +43,6 @@ from syndicator.models import (
     utcnow,
 )
 from syndicator.notify import notify
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import INTERNAL_ERROR, STALLED, Decision, backoff_seconds, decide_failure
 from syndicator.pipeline.records import WORKER, load_for_job, mark, store_remote
 from syndicator.pipeline.sending import SendPlan, claim, send
@@ -60,7 +60,7 @@ ACCOUNT_INACTIVE = "account_inactive"
 
 
 async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     try:
         async with deps.db.transaction() as session:
             plan = await claim(session, publication_id)
@@ -98,7 +98,7 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
         raise Retry(defer=backoff_seconds(ctx.get("job_try", 1), base=1, cap=30)) from exc
 
 
-def _usable_adapter(deps: PipelineDeps, account: ChannelAccount) -> ChannelAdapter:
+def _usable_adapter(deps: WorkerContext, account: ChannelAccount) -> ChannelAdapter:
     """The account's adapter, or a PermanentError: the account is not active, or
     AccountMisconfiguredError naming what to fix."""
     if account.status != AccountStatus.ACTIVE:
@@ -118,7 +118,7 @@ def internal_error(exc: Exception) -> PermanentError:
 
 
 async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     loaded = await load_for_job(deps, publication_id, PublicationState.SUBMITTED)
     if loaded is None:
         return "nothing to do"
@@ -169,11 +169,11 @@ async def poll_publication(ctx: dict[str, Any], publication_id: int) -> str:
     return state
 
 
-async def _observe_latency(deps: PipelineDeps, platform: str, since: datetime) -> None:
+async def _observe_latency(deps: WorkerContext, platform: str, since: datetime) -> None:
     await metrics.observe_publish_latency(deps.redis, platform, (utcnow() - since).total_seconds())
 
 
-async def _follow_up(deps: PipelineDeps, publication_id: int, state: str) -> None:
+async def _follow_up(deps: WorkerContext, publication_id: int, state: str) -> None:
     """Queue what the state a job recorded needs next (Effect.ENQUEUE_POLL, Effect.ENQUEUE_WITHDRAW)."""
     if state == PublicationState.SUBMITTED:
         await enqueue_poll(deps.redis, publication_id, 0, defer_by=deps.settings.async_publish_poll_seconds)
@@ -218,7 +218,7 @@ async def _record_published(
 
 
 async def _handle_failure(
-    deps: PipelineDeps, adapter: ChannelAdapter | None, plan: SendPlan, exc: ChannelError
+    deps: WorkerContext, adapter: ChannelAdapter | None, plan: SendPlan, exc: ChannelError
 ) -> str:
     if isinstance(exc, AuthExpiredError) and adapter is not None:
         try:

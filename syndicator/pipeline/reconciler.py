@@ -20,9 +20,9 @@ from arq import ArqRedis
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 
+from syndicator.context import WorkerContext
 from syndicator.db import Database
 from syndicator.models import Publication, PublicationState, utcnow
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import escalate_stalled
 from syndicator.pipeline.policy import IN_FLIGHT_STATES
 from syndicator.queue import enqueue_poll, enqueue_publish, enqueue_withdraw
@@ -33,7 +33,7 @@ BATCH = 500
 
 
 async def reconcile_stuck(ctx: dict[str, Any]) -> int:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     older_than = utcnow() - timedelta(seconds=deps.settings.stuck_after_seconds)
     return await requeue_stuck(
         deps.db,

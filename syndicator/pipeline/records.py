@@ -8,8 +8,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import PublishResult
 from syndicator import audit
+from syndicator.context import WorkerContext
 from syndicator.models import ChannelAccount, Publication, utcnow
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.state import Transition, transition
 
 WORKER = "worker"
@@ -18,7 +18,7 @@ REPLACES = "replaces"
 
 
 async def load_for_job(
-    deps: PipelineDeps, publication_id: int, state: str
+    deps: WorkerContext, publication_id: int, state: str
 ) -> tuple[Publication, ChannelAccount] | None:
     """The publication and its account, or None when it is no longer in `state` (nothing to do)."""
     async with deps.db.transaction() as session:

@@ -16,8 +16,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from channels.base import ChannelError, PermanentError, PublishResult, RateLimitedError
 from syndicator import audit
+from syndicator.context import WorkerContext
 from syndicator.models import Article, ArticleState, Publication, PublicationState, utcnow
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.policy import backoff_seconds
 from syndicator.pipeline.records import load_for_job, mark, store_remote
 
@@ -69,7 +69,7 @@ async def request_withdrawal(
 
 
 async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
-    deps: PipelineDeps = ctx["deps"]
+    deps: WorkerContext = ctx["context"]
     loaded = await load_for_job(deps, publication_id, PublicationState.WITHDRAWING)
     if loaded is None:
         return "nothing to do"
@@ -104,7 +104,7 @@ async def withdraw_publication(ctx: dict[str, Any], publication_id: int) -> str:
     return await _finish(deps, publication_id, PublicationState.WITHDRAWN, None, None)
 
 
-async def _live_remote_id(deps: PipelineDeps, adapter: Any, publication: Publication) -> str | None:
+async def _live_remote_id(deps: WorkerContext, adapter: Any, publication: Publication) -> str | None:
     """The id the platform deletes by; an asynchronous publication may not have one yet."""
     if publication.published_at is not None or not adapter.capabilities.asynchronous_publish:
         return publication.remote_id
@@ -131,7 +131,7 @@ async def _live_remote_id(deps: PipelineDeps, adapter: Any, publication: Publica
 
 
 async def _finish(
-    deps: PipelineDeps, publication_id: int, state: str, code: str | None, message: str | None
+    deps: WorkerContext, publication_id: int, state: str, code: str | None, message: str | None
 ) -> str:
     async with deps.db.transaction() as session:
         publication = await session.get(Publication, publication_id, with_for_update=True)

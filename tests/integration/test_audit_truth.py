@@ -27,8 +27,8 @@ from channels.wechat.emulator import create_app as create_wechat
 from syndicator import admin
 from syndicator.background_server import BackgroundServer
 from syndicator.consistency import DriftKind, audit_consistency
+from syndicator.context import WorkerContext
 from syndicator.models import Notification, Publication, PublicationState, utcnow
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.jobs import publish_publication
 from syndicator.pipeline.reconciler import requeue_stuck
 from syndicator.pipeline.withdrawal import request_withdrawal, withdraw_publication
@@ -49,11 +49,11 @@ SYNDICATOR = Path(sys.executable).with_name("syndicator")
 
 
 @asynccontextmanager
-async def pipeline(settings, db) -> AsyncIterator[PipelineDeps]:
+async def pipeline(settings, db) -> AsyncIterator[WorkerContext]:
     redis_client = await connect(settings.redis_url, settings.queue_name)
     async with make_http_client() as http:
         try:
-            yield PipelineDeps(settings=settings, db=db, redis=redis_client, http=http)
+            yield WorkerContext(settings=settings, db=db, redis=redis_client, http=http)
         finally:
             await redis_client.aclose()
 
@@ -101,7 +101,7 @@ async def test_a_wechat_fix_is_followed_to_its_article_id_across_a_redis_flush(
     (drift,) = await run_audit(settings, db, fix=True)
     assert (drift.kind, drift.platform, drift.fixed) == (DriftKind.ALTERED, "wechat", True)
     async with pipeline(settings, db) as deps:  # the fix's publish job: submitted, then Redis is lost
-        assert await publish_publication({"deps": deps, "job_try": 1}, before.id) == "submitted"
+        assert await publish_publication({"context": deps, "job_try": 1}, before.id) == "submitted"
     flush_redis(redis_url)
     await requeue_everything(settings, db)
     await run_worker(settings)
@@ -131,7 +131,7 @@ async def test_a_lost_submit_answer_and_a_redis_flush_never_post_twice(
     settings = settings.model_copy(update={"retry_base_seconds": 0, "retry_cap_seconds": 0})
     async with pipeline(settings, db) as deps:
         with pytest.raises(Retry):
-            await publish_publication({"deps": deps, "job_try": 1}, before.id)
+            await publish_publication({"context": deps, "job_try": 1}, before.id)
     assert (await wechat_publication(db)).state == PublicationState.SENDING  # intent was recorded
     flush_redis(redis_url)
     await requeue_everything(settings, db)
@@ -176,12 +176,12 @@ async def withdraw_while_submitted(db, api, settings, server, now: list[float]) 
     article_id = (await post_signed(api, article)).json()["article_id"]
     (publication,) = await publications(db)
     async with pipeline(settings, db) as deps:
-        assert await publish_publication({"deps": deps, "job_try": 1}, publication.id) == "submitted"
+        assert await publish_publication({"context": deps, "job_try": 1}, publication.id) == "submitted"
         async with db.transaction() as session:
             removing = await request_withdrawal(session, article_id, actor="test", source=None)
         assert removing == [publication.id]
         now[0] += 61  # WeChat finishes publishing while the withdrawal waits for it
-        return await withdraw_publication({"deps": deps, "job_try": 1}, publication.id)
+        return await withdraw_publication({"context": deps, "job_try": 1}, publication.id)
 
 
 async def test_withdrawing_a_submitted_wechat_publication_keeps_its_article_id(

@@ -194,7 +194,7 @@ async def test_polling_spends_only_its_share_of_the_hour_publishing_the_rest(
     try:
         async with db.transaction() as session:
             account = (await session.exec(select(ChannelAccount))).one()
-        adapter = context["deps"].adapter_for(account)
+        adapter = context["context"].adapter_for(account)
         await adapter.list_comments(None)
         await adapter.list_comments(None)
         calls = len(weibo_state(weibo)["requests"])

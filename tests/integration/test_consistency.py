@@ -10,8 +10,8 @@ from sqlmodel import select
 from channels.http import make_http_client
 from channels.signing import signed_headers
 from syndicator.consistency import DriftKind, audit_consistency
+from syndicator.context import WorkerContext
 from syndicator.models import Article, ArticleState, Notification, PublicationState
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.queue import connect
 from tests.conftest import APP_SECRET
 from tests.integration.conftest import WEIBO_TOKEN
@@ -23,7 +23,7 @@ async def run_audit(settings, db, *, fix: bool = False):
     async with make_http_client() as http:
         try:
             return await audit_consistency(
-                PipelineDeps(settings=settings, db=db, redis=redis, http=http), fix=fix
+                WorkerContext(settings=settings, db=db, redis=redis, http=http), fix=fix
             )
         finally:
             await redis.aclose()

@@ -20,10 +20,10 @@ from syndicator.background_server import BackgroundServer
 from syndicator.checks import run_checks
 from syndicator.checks.base import CheckInput, LinkStatus
 from syndicator.checks.links import link_targets
+from syndicator.context import WorkerContext
 from syndicator.linkcheck import UNCHECKED_TTL_SECONDS, LinkChecker
 from syndicator.linkrot import audit_live_links
 from syndicator.models import AuditEvent, CheckResult, Notification, PublicationState
-from syndicator.pipeline.context import PipelineDeps
 from tests.support import (
     corpus_articles,
     post_signed,
@@ -207,7 +207,7 @@ async def test_the_daily_recheck_reports_links_that_rot_after_publishing(
     await run_worker(settings)
     portal.gone.add("ok.html")  # the portal moved the page after publishing
     redis = Redis.from_url(redis_url)
-    deps = PipelineDeps(settings=settings, db=db, redis=redis, http=httpx.AsyncClient())  # type: ignore[arg-type]
+    deps = WorkerContext(settings=settings, db=db, redis=redis, http=httpx.AsyncClient())  # type: ignore[arg-type]
     try:
         rot = await audit_live_links(deps)
     finally:

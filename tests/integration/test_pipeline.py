@@ -10,8 +10,8 @@ import redis.asyncio as aioredis
 from sqlmodel import select
 
 from channels.http import make_http_client
+from syndicator.context import WorkerContext
 from syndicator.models import AccountStatus, ChannelAccount, Notification, PublicationState, utcnow
-from syndicator.pipeline.context import PipelineDeps
 from syndicator.pipeline.reconciler import requeue_stuck
 from syndicator.pipeline.sending import claim, send
 from syndicator.publications import retry_publication
@@ -176,7 +176,7 @@ async def test_worker_killed_after_the_call_does_not_post_twice(
     async with db.transaction() as session:
         plan = await claim(session, (await only_publication(db)).id)
     async with make_http_client() as http:
-        adapter = PipelineDeps(settings=settings, db=db, redis=None, http=http).adapter_for(plan.account)
+        adapter = WorkerContext(settings=settings, db=db, redis=None, http=http).adapter_for(plan.account)
         await send(adapter, plan)
     await flush_queue(settings)
 

@@ -9,10 +9,10 @@ from arq import Retry
 from sqlmodel import select
 
 from channels.base import CommentAction, OutcomeUnknownError, TransientError
+from syndicator.context import WorkerContext
 from syndicator.db import Database
 from syndicator.models import ApplyState, Comment, CommentState
 from syndicator.moderation.jobs import apply_decision, reconcile_comment_decisions
-from syndicator.pipeline.context import PipelineDeps
 from tests.fakes import FakeAdapter, FixedClock
 from tests.moderation.conftest import World
 
@@ -22,7 +22,7 @@ class WorkerKilled(BaseException):
 
 
 class FakeAdapters(dict):
-    """PipelineDeps' adapter cache answering the fake for every account."""
+    """WorkerContext' adapter cache answering the fake for every account."""
 
     def __init__(self, fake: FakeAdapter) -> None:
         super().__init__()
@@ -39,9 +39,9 @@ class FakeAdapters(dict):
 async def ctx(settings, db: Database):
     fake = FakeAdapter()
     async with httpx.AsyncClient() as http:
-        deps = PipelineDeps(settings=settings, db=db, redis=None, http=http, clock=FixedClock())
+        deps = WorkerContext(settings=settings, db=db, redis=None, http=http, clock=FixedClock())
         deps._adapters = FakeAdapters(fake)
-        yield {"deps": deps, "job_try": 1, "fake": fake}
+        yield {"context": deps, "job_try": 1, "fake": fake}
 
 
 async def decided(db: Database, world: World, state: str, *, apply_state: str = ApplyState.PENDING) -> int:

@@ -1,4 +1,5 @@
-"""What a pipeline job needs, built once per worker process (arq's `ctx["deps"]`)."""
+"""The worker context: what every arq job needs (settings, database, Redis, HTTP, adapters), built once
+per worker process and handed to jobs as `ctx["context"]`; the CLI opens one with `open_worker_context`."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ DEFAULT_API_BASE = {
 
 
 @dataclass
-class PipelineDeps:
+class WorkerContext:
     settings: Settings
     db: Database
     redis: ArqRedis
@@ -103,13 +104,13 @@ def account_config(
 
 
 @asynccontextmanager
-async def open_pipeline_deps(settings: Settings) -> AsyncIterator[PipelineDeps]:
+async def open_worker_context(settings: Settings) -> AsyncIterator[WorkerContext]:
     """Pipeline dependencies outside a worker (the CLI's `audit`): the caller owns them all."""
     from syndicator.db import open_database
     from syndicator.queue import connect
 
     redis = await connect(settings.redis_url, settings.queue_name)
-    deps = PipelineDeps(
+    deps = WorkerContext(
         settings=settings,
         db=open_database(settings.database_url),
         redis=redis,
