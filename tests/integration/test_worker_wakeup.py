@@ -124,7 +124,15 @@ async def test_enqueueing_twice_is_a_no_op(redis: ArqRedis) -> None:
 
 async def test_batched_enqueues_read_back_as_arq_jobs(redis: ArqRedis) -> None:
     """The pipelined script writes jobs exactly as arq's own enqueue does."""
-    await enqueue_applies(redis, [(1, 0, "rejected"), (2, 3, "approved")])
-    info = await Job("comment-apply:2:3:approved", redis, _queue_name=QUEUE).info()
-    assert info is not None and (info.function, info.args) == ("apply_decision", (2, 3, "approved"))
+    await enqueue_publish_all(redis, [1, 2])
+    info = await Job("publish:2:0", redis, _queue_name=QUEUE).info()
+    assert info is not None and (info.function, info.args) == ("publish_publication", (2,))
     assert await redis.zcard(QUEUE) == 2
+
+
+async def test_a_polls_decisions_read_back_as_one_arq_job(redis: ArqRedis) -> None:
+    await enqueue_applies(redis, [(1, 0, "rejected"), (2, 3, "rejected")])
+    (job_id,) = await redis.zrange(QUEUE, 0, -1)
+    info = await Job(job_id.decode(), redis, _queue_name=QUEUE).info()
+    assert info is not None and info.function == "apply_decisions"
+    assert info.args == ([[1, 0, "rejected"], [2, 3, "rejected"]],)
