@@ -13,6 +13,7 @@ from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import serialize_job
 from redis.asyncio import Redis
 from redis.asyncio.sentinel import Sentinel
+from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 log = structlog.get_logger(__name__)
@@ -108,18 +109,17 @@ async def enqueue_job(
     """Enqueue an arq job, one round trip, and wake the workers; False if a job with `job_id` is
     already queued or has a result (enqueueing twice is a no-op)."""
     keys, argv = _enqueue_call(redis, function, args, job_id, expires_seconds, defer_until, defer_by)
-    return bool(await _enqueue_script(redis)(keys=keys, args=argv))
+    return bool(await _ENQUEUE(keys=keys, args=argv, client=redis))
 
 
 async def enqueue_jobs(
     redis: ArqRedis, function: str, jobs: dict[str, tuple[Any, ...]], *, expires_seconds: float
 ) -> int:
     """Many jobs (job id -> arguments) in one pipeline round trip; how many were new."""
-    script = _enqueue_script(redis)
     async with redis.pipeline(transaction=False) as pipe:
         for job_id, args in jobs.items():
             keys, argv = _enqueue_call(redis, function, args, job_id, expires_seconds, None, None)
-            await script(keys=keys, args=argv, client=pipe)
+            await _ENQUEUE(keys=keys, args=argv, client=pipe)
         added = await pipe.execute()
     return sum(bool(answer) for answer in added)
 
@@ -145,13 +145,9 @@ def _enqueue_call(
     return keys, [job, score, int(expires_seconds * 1000), job_id, wake_channel(queue)]
 
 
-def _enqueue_script(redis: ArqRedis) -> Any:
-    """The script registered once per pool (redis-py sends EVALSHA and loads it on NOSCRIPT)."""
-    script = getattr(redis, "_syndicator_enqueue", None)
-    if script is None:
-        script = redis.register_script(_ENQUEUE_SCRIPT)
-        redis._syndicator_enqueue = script  # type: ignore[attr-defined]
-    return script
+# One script object for every pool: bytes need no client's encoder, and each call names its client
+# (redis-py sends EVALSHA and loads the script on NOSCRIPT).
+_ENQUEUE = AsyncScript(None, _ENQUEUE_SCRIPT.encode())  # type: ignore[arg-type]  # no registered client: every call passes one
 
 
 async def enqueue_publish(
