@@ -87,7 +87,10 @@ async def publish_publication(ctx: dict[str, Any], publication_id: int) -> str:
             log.exception("publish_unexpected_error", publication_id=publication_id)
             return await _handle_failure(deps, adapter, plan, internal_error(exc))
         async with deps.db.transaction() as session:
-            state = await _record_success(session, plan, result)
+            if result is None:
+                state = await _record_never_landed(session, plan)
+            else:
+                state = await _record_success(session, plan, result)
         if state == PublicationState.PUBLISHED and plan.created_at is not None:
             await _observe_latency(deps, plan.account.platform, plan.created_at)
         await _follow_up(deps, publication_id, state)
@@ -197,6 +200,16 @@ async def _record_success(session: AsyncSession, plan: SendPlan, result: Publish
         if previous.state == PublicationState.PUBLISHED:
             mark(session, previous, PublicationState.SUPERSEDED, by=plan.publication_id)
     return state
+
+
+async def _record_never_landed(session: AsyncSession, plan: SendPlan) -> str:
+    """A withdrawn article's send in doubt, read back: the platform has no post, nothing to remove."""
+    publication = await _locked(session, plan.publication_id)
+    if publication.state != PublicationState.SENDING:
+        return publication.state
+    message = "the article was withdrawn while a send was in doubt; the platform has no post"
+    mark(session, publication, PublicationState.WITHDRAWN, code="article_withdrawn", message=message)
+    return PublicationState.WITHDRAWN
 
 
 async def _record_published(

@@ -40,6 +40,9 @@ class SendPlan:
     previous_remote_id: str | None = None
     # When the publication was made (the article's arrival): publish latency is measured from it.
     created_at: datetime | None = None
+    # The article was withdrawn while this send's outcome was unknown: find the post so it can be
+    # removed, never post it (`send` returns None when the platform has none).
+    read_back_only: bool = False
 
 
 async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
@@ -67,6 +70,9 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
     # Only a correction can replace something this account already shows.
     previous = await _live_previous(session, publication) if version.number > 1 else None
     outcome_unknown = publication.state == PublicationState.SENDING
+    # Still `sending` here means an earlier attempt may have reached the platform (a withdrawn
+    # article's pending publications were skipped above).
+    read_back_only = article.state == ArticleState.WITHDRAWN
     publication.sent_at = utcnow()
     mark(session, publication, PublicationState.SENDING, outcome_unknown=outcome_unknown)
     return SendPlan(
@@ -78,6 +84,7 @@ async def claim(session: AsyncSession, publication_id: int) -> SendPlan | None:
         previous_id=previous.id if previous else None,
         previous_remote_id=previous.remote_id if previous else publication.remote_details.get(REPLACES),
         created_at=publication.created_at,
+        read_back_only=read_back_only,
     )
 
 
@@ -85,7 +92,7 @@ def _skip_reason(
     publication: Publication, article: Article, version: ArticleVersion
 ) -> tuple[str, str, str] | None:
     """(state, code, message) when this publication must not be sent; None to go ahead."""
-    if article.state == ArticleState.WITHDRAWN:
+    if article.state == ArticleState.WITHDRAWN and publication.state == PublicationState.PENDING:
         return PublicationState.WITHDRAWN, "article_withdrawn", "the article was withdrawn before sending"
     # A publication that may already be live is sent (read back) so the correction can follow it.
     if version.number < article.current_version and publication.state == PublicationState.PENDING:
@@ -122,8 +129,13 @@ def article_content(version: ArticleVersion, unit_name: str) -> ArticleContent:
     )
 
 
-async def send(adapter: ChannelAdapter, plan: SendPlan) -> PublishResult:
+async def send(adapter: ChannelAdapter, plan: SendPlan) -> PublishResult | None:
+    """The platform's answer; None only for a read-back that found no post."""
     post = adapter.render(plan.content)
+    if plan.read_back_only:
+        # The app reads back by repeating the keyed push (it answers with the original post): where
+        # the first push never landed, that post appears and its removal follows at once.
+        return await adapter.recover(post, plan.key)
     if plan.outcome_unknown and not adapter.capabilities.idempotent_publish:
         found = await adapter.recover(post, plan.key)
         if found is not None:

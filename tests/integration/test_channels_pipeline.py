@@ -7,13 +7,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from arq import Retry
 from sqlmodel import select
 
+from channels.http import make_http_client
 from channels.wechat.emulator import create_app as create_wechat
 from channels.weibo.emulator import create_app as create_weibo
 from syndicator import admin
 from syndicator.background_server import BackgroundServer
+from syndicator.context import WorkerContext
 from syndicator.models import ChannelAccount, Notification, PublicationState
+from syndicator.pipeline.jobs import publish_publication
+from syndicator.pipeline.withdrawal import request_withdrawal
+from syndicator.queue import connect
 from tests.integration.conftest import COVER, WECHAT_APP_ID
 from tests.support import (
     corpus_articles,
@@ -160,3 +166,40 @@ async def test_dead_letter_is_told_to_the_moderators_chat(db, alerting, article,
     async with db.transaction() as session:
         (alert,) = (await session.exec(select(Notification))).all()
     assert "失败" in alert.text and alert.key == f"publication:{publication.id}:failed:0"
+
+
+def live_posts(channel: Channel) -> list[Any]:
+    state = emulator_state(channel.server.url)
+    if channel.platform == "wechat":
+        return [items for items in state["articles"].values() if not items[0]["is_deleted"]]
+    return [status for status in state["statuses"] if not status["deleted"]]
+
+
+async def test_a_send_in_doubt_of_a_withdrawn_article_is_read_back_and_removed(
+    db, settings, article, channel
+) -> None:
+    """The platform took the post but its answer was lost; the article is withdrawn before the
+    retry. The retry must find that post and remove it, never post again, never leave it live."""
+    inject_faults(
+        channel.server.url, hang_seconds=3, queue=[{"kind": "timeout_after", "path": channel.publish_path}]
+    )
+    (publication,) = await publications(db)
+    redis_client = await connect(settings.redis_url, settings.queue_name)
+    try:
+        async with make_http_client(settings.channel_timeout_seconds) as http:
+            context = WorkerContext(settings=settings, db=db, redis=redis_client, http=http)
+            with pytest.raises(Retry):  # outcome unknown: retried later, reading back first
+                await publish_publication({"context": context, "job_try": 1}, publication.id)
+            (publication,) = await publications(db)
+            assert publication.state == PublicationState.SENDING
+            async with db.transaction() as session:
+                await request_withdrawal(session, publication.article_id, actor="test", source=None)
+            await publish_publication({"context": context, "job_try": 2}, publication.id)
+    finally:
+        await redis_client.aclose()
+    await run_worker(settings)  # the WeChat poll, then the removal
+
+    (publication,) = await publications(db)
+    assert publication.state == PublicationState.WITHDRAWN, publication.error_message
+    assert channel.published_count() == 1  # read back, never posted again
+    assert live_posts(channel) == []

@@ -45,6 +45,13 @@ async def test_after_an_unknown_outcome_a_post_that_did_not_land_is_sent() -> No
     assert [name for name, _ in adapter.calls] == ["recover", "publish"]
 
 
+async def test_a_withdrawn_articles_send_in_doubt_is_only_read_back() -> None:
+    """Nothing found means nothing to remove: never a new post of a withdrawn article."""
+    adapter = FakeAdapter()
+    assert await send(adapter, replace(PLAN, outcome_unknown=True, read_back_only=True)) is None
+    assert [name for name, _ in adapter.calls] == ["recover"]
+
+
 async def test_an_idempotent_platform_is_simply_asked_again() -> None:
     adapter = FakeAdapter(capabilities=replace(NON_IDEMPOTENT, idempotent_publish=True))
     await send(adapter, replace(PLAN, outcome_unknown=True))
